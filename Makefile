@@ -1,0 +1,62 @@
+# erx — the two commands of the README are the contract: `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BUILD ?= $(CURDIR)/build
+export GOFLAGS := -buildvcs=false
+
+# Debian packages the build, the boot and the test tiers use.
+DEB_PACKAGES := qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
+	dosfstools binutils e2fsprogs cpio iproute2 netcat-openbsd openssh-client sshpass expect tmux \
+	freeradius freeradius-utils tshark tcpdump netsniff-ng iperf3 udhcpc dhcpcd5 traceroute iputils-ping
+
+.PHONY: all run test test-unit test-image image deps deps-debian deps-go bench fuzz clean vet
+
+all: image
+
+## deps: install what the build and the tests need (Debian packages, Go modules).
+deps: deps-debian deps-go
+
+deps-debian:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "==> installing Debian packages:" $$missing; \
+		echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+deps-go:
+	@echo "==> downloading Go modules"
+	@$(GO) mod download
+
+## run: build the image (first time: minutes) and boot the router in QEMU.
+run: deps
+	@$(GO) run ./cmd/erx run -build $(BUILD)
+
+## image: kernel + initramfs for the QEMU board and the appliance ISO.
+image: deps
+	@$(GO) run ./cmd/erx image -build $(BUILD)
+
+## test: every tier: unit and host lab, then the image tier.
+test: deps vet test-unit test-image
+
+vet:
+	@echo "==> go vet"
+	@$(GO) vet ./...
+	@echo "==> go vet -tags image"
+	@$(GO) vet -tags image ./qemu/...
+
+test-unit:
+	@echo "==> unit and host-lab tests"
+	@$(GO) test -race -timeout 15m ./...
+
+test-image: image
+	@echo "==> image tests (QEMU, TCG when there is no KVM)"
+	@ERX_BUILD=$(BUILD) $(GO) test -tags image -timeout 20m -v -count=1 ./qemu/... 2>&1 | tee $(BUILD)/image-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go'; exit $${PIPESTATUS[0]}
+
+## bench: data-plane and control-plane benchmarks with reference ratios.
+bench: deps
+	@$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BUILD)

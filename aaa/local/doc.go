@@ -1,0 +1,5 @@
+// Package local holds the router's local user accounts: names, privilege
+// levels, hashed secrets and SSH public keys, as configured with the
+// E Series `username` command. It authenticates CLI logins that are not
+// handed to RADIUS.
+package local
