@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/erxos/erx/aaa"
+	"github.com/erxos/erx/aaa/local"
+	"github.com/erxos/erx/board"
+	"github.com/erxos/erx/cli"
+	"github.com/erxos/erx/cli/sshd"
+	"github.com/erxos/erx/firmware"
+	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/services/mgmt"
+)
+
+// router is the composed box: what routerd supervises after boot.
+type router struct {
+	board   *board.Board
+	store   *flash.Dir // nil when the flash is unusable
+	log     *slog.Logger
+	release firmware.Release
+	booted  time.Time
+
+	users  *local.Users
+	interp *cli.Interpreter
+	mgmt   *mgmt.Port
+	ssh    *sshd.Server
+}
+
+func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logger, booted time.Time) (*router, error) {
+	r := &router{
+		board:   b,
+		store:   store,
+		log:     log,
+		release: firmware.CurrentRelease(),
+		booted:  booted,
+		users:   local.NewUsers(),
+		mgmt:    mgmt.New(log.With(firmware.ServiceKey, "mgmt")),
+	}
+	var committer cli.Committer
+	if store != nil {
+		committer = flashCommitter{store}
+	}
+	interp, err := cli.New(cli.Options{
+		System:    r,
+		Committer: committer,
+		Logger:    log.With(firmware.ServiceKey, "cli"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.interp = interp
+	tree := interp.Tree()
+	if err := r.users.Register(tree); err != nil {
+		return nil, err
+	}
+	if err := registerManagement(tree, b, r.mgmt); err != nil {
+		return nil, err
+	}
+
+	if err := r.replayStartup(); err != nil {
+		log.Error("startup configuration", "err", err)
+	}
+	if err := firmware.SetHostname(interp.Hostname()); err != nil && !errors.Is(err, firmware.ErrNotInImage) {
+		log.Warn("hostname", "err", err)
+	}
+	if r.users.Len() == 0 {
+		log.Warn("no local users are configured: nobody can log in until the flash is seeded (make run does it)")
+	}
+
+	keys := keyStore{store}
+	srv, err := sshd.New(sshd.Options{
+		Addr:     sshAddr,
+		KeyStore: keys,
+		Auth:     &aaa.Logins{Local: r.users},
+		Interp:   interp,
+		Logger:   log.With(firmware.ServiceKey, "sshd"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.ssh = srv
+	return r, nil
+}
+
+// replayStartup runs the saved configuration through the interpreter; a
+// line that fails is reported and the rest still applies.
+func (r *router) replayStartup() error {
+	cfg, err := readStartup(r.store)
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		r.log.Info("no startup configuration on flash; running with defaults")
+		return nil
+	}
+	failed := 0
+	err = r.interp.Replay(bytes.NewReader(cfg), func(n int, line string, err error) {
+		failed++
+		r.log.Error(fmt.Sprintf("%s line %d: %q: %v", startupFile, n, line, err))
+	})
+	if err != nil {
+		return err
+	}
+	r.log.Info(fmt.Sprintf("startup configuration %s applied (%d failed lines)", startupFile, failed))
+	return nil
+}
+
+// run supervises the services until ctx ends.
+func (r *router) run(ctx context.Context) error {
+	sup := firmware.NewSupervisor(r.log)
+	m := r.board.Management
+	svcs := []firmware.Service{
+		{Name: "sshd", Run: r.ssh.ListenAndServe},
+	}
+	if m.NIC != "" {
+		svcs = append(svcs, firmware.Service{Name: "mgmt", Run: func(ctx context.Context) error {
+			return r.mgmt.Run(ctx, mgmt.Config{NIC: m.NIC, DHCP: m.DHCP, Address: m.Address, Gateway: m.Gateway})
+		}})
+	}
+	for _, s := range svcs {
+		if err := sup.Add(s); err != nil {
+			return err
+		}
+	}
+	r.log.Info(fmt.Sprintf("%s on board %s: up in %s", r.release.File(), r.board.Name, time.Since(r.booted).Round(time.Millisecond)))
+	return sup.Run(ctx)
+}
+
+// Identity implements cli.System.
+func (r *router) Identity() cli.Identity {
+	return cli.Identity{
+		Product:     "erx Edge Routing Switch " + r.board.Model,
+		Copyright:   "Copyright (c) 2026 erx authors.  All rights reserved.",
+		ReleaseFile: r.release.File(),
+		Version:     r.release.Version + " release-0.0",
+		BuildID:     r.release.BuildID,
+		BuildTime:   r.release.Built,
+	}
+}
+
+// Slots implements cli.System: every slot up to the highest occupied one
+// (at least the two SRP slots), empty ones included, as JunosE lists them.
+func (r *router) Slots() []cli.Slot {
+	last := 7
+	occupied := map[int]board.Slot{}
+	for _, s := range r.board.Slots {
+		occupied[s.Number] = s
+		last = max(last, s.Number)
+	}
+	up := time.Since(r.booted)
+	out := make([]cli.Slot, 0, last+1)
+	for n := 0; n <= last; n++ {
+		s, ok := occupied[n]
+		if !ok {
+			out = append(out, cli.Slot{Number: n, Empty: true})
+			continue
+		}
+		out = append(out, cli.Slot{
+			Number: n, State: s.State, Type: s.Type, Admin: "enabled",
+			Release: r.release.File(), Uptime: up,
+		})
+	}
+	return out
+}
+
+// BootTime implements cli.System.
+func (r *router) BootTime() time.Time { return r.booted }
+
+// Reload implements cli.System: flush the log, then reboot. On the host
+// board there is nothing to reboot; the request is refused.
+func (r *router) Reload() error {
+	r.log.Warn("reload requested from the CLI")
+	if !firmware.InImage() {
+		return errors.New("reload is not available on the host board")
+	}
+	if h, ok := r.log.Handler().(interface{ Sync(context.Context) error }); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		h.Sync(ctx)
+		cancel()
+	}
+	return firmware.Reboot()
+}
+
+// flashCommitter writes the running configuration to flash atomically.
+type flashCommitter struct{ store *flash.Dir }
+
+func (c flashCommitter) Commit(cfg []byte) error {
+	return c.store.WriteFile(startupFile, cfg, 0o600)
+}
+
+// keyStore keeps the SSH host keys on flash; without a flash the keys live
+// in memory only (a new key at every boot, and the console says so).
+type keyStore struct{ store *flash.Dir }
+
+func (k keyStore) ReadFile(name string) ([]byte, error) {
+	if k.store == nil {
+		return nil, fs.ErrNotExist
+	}
+	return k.store.ReadFile(name)
+}
+
+func (k keyStore) WriteFile(name string, data []byte) error {
+	if k.store == nil {
+		return errors.New("no flash: host key not persisted")
+	}
+	return k.store.WriteFile(name, data, 0o600)
+}
