@@ -1,0 +1,668 @@
+package dhcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/erxos/erx/services/access/clock"
+	"github.com/erxos/erx/services/access/internal/ether"
+	"github.com/erxos/erx/services/access/internal/ipoe"
+	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// MAC is a 48-bit Ethernet address.
+type MAC = ether.MAC
+
+// UDP ports.
+const (
+	ServerPort = 67
+	ClientPort = 68
+)
+
+// FrameSender transmits an untagged Ethernet frame out of a port.
+type FrameSender interface {
+	SendFrame(port string, frame []byte) error
+}
+
+// Client describes who asks for a lease, for authorization.
+type Client struct {
+	MAC  MAC
+	Port string
+	// CircuitID and RemoteID are option 82 sub-options 1 and 2, if relayed.
+	CircuitID, RemoteID []byte
+	Hostname            string
+}
+
+// Authenticator authorizes an IPoE client (typically RADIUS with the MAC
+// address or circuit ID as user name). A nil error accepts.
+type Authenticator interface {
+	AuthorizeDHCP(ctx context.Context, c Client) (subscriber.Attributes, error)
+}
+
+// AddressPool hands out subscriber addresses (pool.Server implements it).
+type AddressPool interface {
+	Allocate(pool string) (netip.Addr, error)
+	Reserve(a netip.Addr) (owned bool, err error)
+	Release(a netip.Addr) error
+}
+
+// Store persists the lease table (the router's flash).
+type Store interface {
+	ReadFile(name string) ([]byte, error)
+	WriteFile(name string, data []byte) error
+}
+
+// Config configures a Server.
+type Config struct {
+	// ServerID is our address on the subscriber subnet (option 54).
+	ServerID netip.Addr
+	// PrefixLen gives the subnet mask (option 1), default 24.
+	PrefixLen int
+	// Router is option 3 (default ServerID).
+	Router netip.Addr
+	// DNS servers (option 6) unless the authenticator gives others.
+	DNS []netip.Addr
+	// LeaseTime defaults to 1h; OfferTimeout (how long an offered address
+	// is held) to 1m.
+	LeaseTime, OfferTimeout time.Duration
+	// Pool supplies addresses; PoolName selects a pool ("" = any).
+	Pool     AddressPool
+	PoolName string
+	// Authenticator is optional: nil admits every client.
+	Authenticator Authenticator
+	// Store is optional; StoreName defaults to "dhcp-leases.json".
+	// Changes are written at most once per PersistDelay (default 1s) and
+	// on Close.
+	Store        Store
+	StoreName    string
+	PersistDelay time.Duration
+	// Clock defaults to the real clock.
+	Clock clock.Clock
+	// PortMAC returns a port's Ethernet address (required).
+	PortMAC func(port string) (MAC, bool)
+	// Sender transmits replies (required).
+	Sender FrameSender
+	// OnEvent receives lease events, without server locks held.
+	OnEvent func(Event)
+}
+
+// EventType says what happened to a lease.
+type EventType int
+
+// Lease events.
+const (
+	EventBound EventType = iota + 1
+	EventReleased
+	EventExpired
+)
+
+// String names the event.
+func (t EventType) String() string {
+	switch t {
+	case EventBound:
+		return "bound"
+	case EventReleased:
+		return "released"
+	case EventExpired:
+		return "expired"
+	}
+	return "unknown"
+}
+
+// Event is reported through Config.OnEvent. Bound is also reported on each
+// renewal (with the new expiry).
+type Event struct {
+	Type  EventType
+	Lease Lease
+	Cause subscriber.Cause
+}
+
+// Lease is one client's address binding.
+type Lease struct {
+	MAC       MAC
+	Address   netip.Addr
+	Port      string
+	CircuitID []byte `json:",omitempty"`
+	RemoteID  []byte `json:",omitempty"`
+	Expires   time.Time
+	Bound     bool
+	Owned     bool // address came from the pool and goes back to it
+	Attrs     subscriber.Attributes
+}
+
+type lease struct {
+	Lease
+	timer clock.Timer
+}
+
+// Stats are message counters.
+type Stats struct {
+	Discover, Offer, Request, Ack, Nak, Release, Decline, Inform, Dropped, AuthRejected uint64
+}
+
+// Server is the DHCPv4 server engine. It is safe for concurrent use.
+type Server struct {
+	cfg Config
+	clk clock.Clock
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	leases  map[MAC]*lease
+	pending map[MAC]bool
+	stats   Stats
+	closed  bool
+
+	persistTimer clock.Timer
+}
+
+// NewServer validates cfg, restores persisted leases and returns a Server.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Sender == nil || cfg.PortMAC == nil || cfg.Pool == nil || !cfg.ServerID.Is4() {
+		return nil, errors.New("dhcp: Sender, PortMAC, Pool and an IPv4 ServerID are required")
+	}
+	if cfg.PrefixLen <= 0 || cfg.PrefixLen > 32 {
+		cfg.PrefixLen = 24
+	}
+	if !cfg.Router.IsValid() {
+		cfg.Router = cfg.ServerID
+	}
+	if cfg.LeaseTime <= 0 {
+		cfg.LeaseTime = time.Hour
+	}
+	if cfg.OfferTimeout <= 0 {
+		cfg.OfferTimeout = time.Minute
+	}
+	if cfg.PersistDelay <= 0 {
+		cfg.PersistDelay = time.Second
+	}
+	if cfg.StoreName == "" {
+		cfg.StoreName = "dhcp-leases.json"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	s := &Server{cfg: cfg, clk: cfg.Clock, leases: make(map[MAC]*lease), pending: make(map[MAC]bool)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.restore(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops lease timers, writes a pending lease snapshot and waits for
+// authorizations in flight. Leases stay persisted.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.persistTimer != nil {
+		s.persistTimer.Stop()
+		s.persistTimer = nil
+		s.writeLocked()
+	}
+	s.closed = true
+	for _, l := range s.leases {
+		if l.timer != nil {
+			l.timer.Stop()
+		}
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Leases returns the current leases (bound and offered).
+func (s *Server) Leases() []Lease {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Lease, 0, len(s.leases))
+	for _, l := range s.leases {
+		out = append(out, l.Lease)
+	}
+	return out
+}
+
+func (s *Server) restore() error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	b, err := s.cfg.Store.ReadFile(s.cfg.StoreName)
+	if err != nil || len(b) == 0 {
+		return nil // no lease file yet
+	}
+	var saved []Lease
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return fmt.Errorf("dhcp: restore leases: %w", err)
+	}
+	now := s.clk.Now()
+	for _, l := range saved {
+		if !l.Bound || !now.Before(l.Expires) || !l.Address.Is4() {
+			continue
+		}
+		owned, err := s.cfg.Pool.Reserve(l.Address)
+		if err != nil {
+			continue
+		}
+		l.Owned = owned
+		nl := &lease{Lease: l}
+		s.leases[l.MAC] = nl
+		s.armLocked(nl, l.Expires.Sub(now))
+	}
+	return nil
+}
+
+// persistLocked schedules a snapshot of the bound leases; changes within
+// PersistDelay are coalesced into one write. Called with s.mu held.
+func (s *Server) persistLocked() {
+	if s.cfg.Store == nil || s.persistTimer != nil || s.closed {
+		return
+	}
+	s.persistTimer = s.clk.AfterFunc(s.cfg.PersistDelay, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.persistTimer != nil {
+			s.persistTimer = nil
+			s.writeLocked()
+		}
+	})
+}
+
+// writeLocked writes the bound leases to the store. Called with s.mu held.
+func (s *Server) writeLocked() {
+	var out []Lease
+	for _, l := range s.leases {
+		if l.Bound {
+			out = append(out, l.Lease)
+		}
+	}
+	b, err := json.Marshal(out)
+	if err == nil {
+		_ = s.cfg.Store.WriteFile(s.cfg.StoreName, b)
+	}
+}
+
+// armLocked (re)starts the expiry timer of l.
+func (s *Server) armLocked(l *lease, d time.Duration) {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.timer = s.clk.AfterFunc(d, func() { s.expire(l) })
+}
+
+func (s *Server) expire(l *lease) {
+	s.mu.Lock()
+	if s.closed || s.leases[l.MAC] != l {
+		s.mu.Unlock()
+		return
+	}
+	bound := l.Bound
+	s.dropLocked(l)
+	s.mu.Unlock()
+	if bound {
+		s.emit(Event{Type: EventExpired, Lease: l.Lease, Cause: subscriber.CauseLeaseExpired})
+	}
+}
+
+// dropLocked forgets l and returns its address.
+func (s *Server) dropLocked(l *lease) {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	delete(s.leases, l.MAC)
+	if l.Owned {
+		_ = s.cfg.Pool.Release(l.Address)
+	}
+	if l.Bound {
+		s.persistLocked()
+	}
+}
+
+func (s *Server) emit(e Event) {
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(e)
+	}
+}
+
+// Clear removes a client's lease (admin clear or RADIUS Disconnect).
+func (s *Server) Clear(mac MAC, cause subscriber.Cause) bool {
+	s.mu.Lock()
+	l, ok := s.leases[mac]
+	if ok {
+		s.dropLocked(l)
+	}
+	s.mu.Unlock()
+	if ok && l.Bound {
+		s.emit(Event{Type: EventReleased, Lease: l.Lease, Cause: cause})
+	}
+	return ok
+}
+
+// HandleFrame processes one untagged Ethernet frame carrying IPv4/UDP to
+// port 67, received on port. Other frames are ignored with an error.
+func (s *Server) HandleFrame(port string, frame []byte) error {
+	f, err := ether.Parse(frame)
+	if err != nil {
+		return s.drop(err)
+	}
+	if f.EtherType() != ether.TypeIPv4 {
+		return s.drop(fmt.Errorf("dhcp: ethertype %#x", f.EtherType()))
+	}
+	ip, err := ipoe.ParseIPv4(f.Payload())
+	if err != nil {
+		return s.drop(err)
+	}
+	if ip.Protocol() != ipoe.ProtoUDP {
+		return s.drop(errors.New("dhcp: not UDP"))
+	}
+	u, err := ipoe.ParseUDP(ip.Payload())
+	if err != nil {
+		return s.drop(err)
+	}
+	if u.DestinationPort() != ServerPort {
+		return s.drop(errors.New("dhcp: not to port 67"))
+	}
+	m, err := dhcpv4.FromBytes(u.Payload())
+	if err != nil {
+		return s.drop(fmt.Errorf("dhcp: decode: %w", err))
+	}
+	if m.OpCode != dhcpv4.OpcodeBootRequest || len(m.ClientHWAddr) != 6 {
+		return s.drop(errors.New("dhcp: not a BOOTREQUEST from Ethernet"))
+	}
+	in := inbound{port: port, src: f.Source(), msg: m, mac: MAC(m.ClientHWAddr)}
+	if rai := m.RelayAgentInfo(); rai != nil {
+		in.circuit = rai.Get(dhcpv4.AgentCircuitIDSubOption)
+		in.remote = rai.Get(dhcpv4.AgentRemoteIDSubOption)
+	}
+	switch m.MessageType() {
+	case dhcpv4.MessageTypeDiscover:
+		return s.discover(in)
+	case dhcpv4.MessageTypeRequest:
+		return s.request(in)
+	case dhcpv4.MessageTypeRelease:
+		return s.release(in)
+	case dhcpv4.MessageTypeDecline:
+		return s.decline(in)
+	case dhcpv4.MessageTypeInform:
+		return s.inform(in)
+	}
+	return s.drop(fmt.Errorf("dhcp: message type %v", m.MessageType()))
+}
+
+func (s *Server) drop(err error) error {
+	s.mu.Lock()
+	s.stats.Dropped++
+	s.mu.Unlock()
+	return err
+}
+
+type inbound struct {
+	port            string
+	src             MAC
+	mac             MAC
+	msg             *dhcpv4.DHCPv4
+	circuit, remote []byte
+}
+
+func (s *Server) forUs(m *dhcpv4.DHCPv4) bool {
+	sid := m.ServerIdentifier()
+	if sid == nil {
+		return true
+	}
+	a, ok := netip.AddrFromSlice(sid.To4())
+	return ok && a == s.cfg.ServerID
+}
+
+func (s *Server) discover(in inbound) error {
+	s.mu.Lock()
+	s.stats.Discover++
+	if l, ok := s.leases[in.mac]; ok {
+		// Known client (offered or bound): offer the same address again.
+		ll := l.Lease
+		if !l.Bound {
+			s.armLocked(l, s.cfg.OfferTimeout)
+		}
+		s.stats.Offer++
+		s.mu.Unlock()
+		return s.reply(in, dhcpv4.MessageTypeOffer, ll)
+	}
+	if s.pending[in.mac] || s.closed {
+		s.mu.Unlock()
+		return nil // authorization in flight; the client retransmits
+	}
+	s.pending[in.mac] = true
+	s.mu.Unlock()
+
+	c := Client{MAC: in.mac, Port: in.port, CircuitID: in.circuit, RemoteID: in.remote, Hostname: in.msg.HostName()}
+	if s.cfg.Authenticator == nil {
+		return s.offer(in, subscriber.Attributes{}, nil)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		attrs, err := s.cfg.Authenticator.AuthorizeDHCP(s.ctx, c)
+		s.offer(in, attrs, err)
+	}()
+	return nil
+}
+
+func (s *Server) offer(in inbound, attrs subscriber.Attributes, authErr error) error {
+	s.mu.Lock()
+	delete(s.pending, in.mac)
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	if authErr != nil {
+		s.stats.AuthRejected++
+		s.mu.Unlock()
+		return nil // silently ignored, as JunosE does for unauthorized IPoE
+	}
+	addr, owned, err := s.assign(attrs)
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("dhcp: offer to %v: %w", in.mac, err)
+	}
+	l := &lease{Lease: Lease{
+		MAC: in.mac, Address: addr, Owned: owned, Port: in.port,
+		CircuitID: bytes.Clone(in.circuit), RemoteID: bytes.Clone(in.remote),
+		Expires: s.clk.Now().Add(s.cfg.OfferTimeout), Attrs: attrs,
+	}}
+	s.leases[in.mac] = l
+	s.armLocked(l, s.cfg.OfferTimeout)
+	s.stats.Offer++
+	ll := l.Lease
+	s.mu.Unlock()
+	return s.reply(in, dhcpv4.MessageTypeOffer, ll)
+}
+
+func (s *Server) assign(attrs subscriber.Attributes) (netip.Addr, bool, error) {
+	if attrs.Address.Is4() && !attrs.Address.IsUnspecified() {
+		owned, err := s.cfg.Pool.Reserve(attrs.Address)
+		return attrs.Address, owned, err
+	}
+	name := s.cfg.PoolName
+	if attrs.Pool != "" {
+		name = attrs.Pool
+	}
+	a, err := s.cfg.Pool.Allocate(name)
+	return a, true, err
+}
+
+func ip4(ip net.IP) netip.Addr {
+	a, ok := netip.AddrFromSlice(ip.To4())
+	if !ok {
+		return netip.Addr{}
+	}
+	return a
+}
+
+func (s *Server) request(in inbound) error {
+	m := in.msg
+	s.mu.Lock()
+	s.stats.Request++
+	if !s.forUs(m) {
+		// The client chose another server: forget our offer.
+		if l, ok := s.leases[in.mac]; ok && !l.Bound {
+			s.dropLocked(l)
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	want := ip4(m.RequestedIPAddress())
+	if !want.IsValid() || want.IsUnspecified() {
+		want = ip4(m.ClientIPAddr) // RENEWING / REBINDING
+	}
+	l, ok := s.leases[in.mac]
+	if !ok || want != l.Address {
+		s.stats.Nak++
+		s.mu.Unlock()
+		return s.reply(in, dhcpv4.MessageTypeNak, Lease{MAC: in.mac})
+	}
+	l.Bound = true
+	l.Expires = s.clk.Now().Add(s.cfg.LeaseTime)
+	s.armLocked(l, s.cfg.LeaseTime)
+	s.persistLocked()
+	s.stats.Ack++
+	ll := l.Lease
+	s.mu.Unlock()
+	err := s.reply(in, dhcpv4.MessageTypeAck, ll)
+	s.emit(Event{Type: EventBound, Lease: ll})
+	return err
+}
+
+func (s *Server) release(in inbound) error {
+	s.mu.Lock()
+	s.stats.Release++
+	l, ok := s.leases[in.mac]
+	if !ok || !l.Bound || l.Address != ip4(in.msg.ClientIPAddr) {
+		s.mu.Unlock()
+		return nil
+	}
+	s.dropLocked(l)
+	s.mu.Unlock()
+	s.emit(Event{Type: EventReleased, Lease: l.Lease, Cause: subscriber.CauseUserRequest})
+	return nil
+}
+
+func (s *Server) decline(in inbound) error {
+	s.mu.Lock()
+	s.stats.Decline++
+	l, ok := s.leases[in.mac]
+	if !ok || l.Address != ip4(in.msg.RequestedIPAddress()) {
+		s.mu.Unlock()
+		return nil
+	}
+	// The address is in use by someone else: keep it out of the pool
+	// (quarantined until restart) and forget the lease.
+	l.Owned = false
+	bound := l.Bound
+	s.dropLocked(l)
+	s.mu.Unlock()
+	if bound {
+		s.emit(Event{Type: EventReleased, Lease: l.Lease, Cause: subscriber.CauseUserRequest})
+	}
+	return nil
+}
+
+func (s *Server) inform(in inbound) error {
+	s.mu.Lock()
+	s.stats.Inform++
+	s.stats.Ack++
+	s.mu.Unlock()
+	return s.reply(in, dhcpv4.MessageTypeAck, Lease{MAC: in.mac})
+}
+
+// reply builds the DHCP reply and its Ethernet/IPv4/UDP envelope.
+func (s *Server) reply(in inbound, typ dhcpv4.MessageType, l Lease) error {
+	local, ok := s.cfg.PortMAC(in.port)
+	if !ok {
+		return fmt.Errorf("dhcp: unknown port %q", in.port)
+	}
+	req := in.msg
+	sid := net.IP(s.cfg.ServerID.AsSlice())
+	mods := []dhcpv4.Modifier{
+		dhcpv4.WithMessageType(typ),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(sid)),
+	}
+	if typ != dhcpv4.MessageTypeNak {
+		mask := net.CIDRMask(s.cfg.PrefixLen, 32)
+		mods = append(mods, dhcpv4.WithNetmask(mask), dhcpv4.WithRouter(net.IP(s.cfg.Router.AsSlice())))
+		dns := s.cfg.DNS
+		if l.Attrs.PrimaryDNS.IsValid() {
+			dns = []netip.Addr{l.Attrs.PrimaryDNS}
+			if l.Attrs.SecondaryDNS.IsValid() {
+				dns = append(dns, l.Attrs.SecondaryDNS)
+			}
+		}
+		if len(dns) > 0 {
+			ips := make([]net.IP, len(dns))
+			for i, d := range dns {
+				ips[i] = net.IP(d.AsSlice())
+			}
+			mods = append(mods, dhcpv4.WithDNS(ips...))
+		}
+		if l.Address.IsValid() {
+			lt := s.cfg.LeaseTime
+			mods = append(mods,
+				dhcpv4.WithYourIP(net.IP(l.Address.AsSlice())),
+				dhcpv4.WithLeaseTime(uint32(lt/time.Second)),
+				dhcpv4.WithOption(dhcpv4.OptRenewTimeValue(lt/2)),
+				dhcpv4.WithOption(dhcpv4.OptRebindingTimeValue(lt*7/8)),
+			)
+		}
+	}
+	if rai := req.Options.Get(dhcpv4.OptionRelayAgentInformation); rai != nil {
+		mods = append(mods, dhcpv4.WithGeneric(dhcpv4.OptionRelayAgentInformation, rai))
+	}
+	resp, err := dhcpv4.NewReplyFromRequest(req, mods...)
+	if err != nil {
+		return fmt.Errorf("dhcp: build %v: %w", typ, err)
+	}
+	if typ == dhcpv4.MessageTypeNak {
+		resp.YourIPAddr = net.IPv4zero
+	}
+	payload := resp.ToBytes()
+
+	// RFC 2131 §4.1 destination selection.
+	dstMAC, dstIP, dport := in.mac, netip.IPv4Unspecified(), uint16(ClientPort)
+	gi := ip4(req.GatewayIPAddr)
+	ci := ip4(req.ClientIPAddr)
+	switch {
+	case gi.IsValid() && !gi.IsUnspecified():
+		dstMAC, dstIP, dport = in.src, gi, ServerPort
+	case typ == dhcpv4.MessageTypeNak:
+		dstMAC, dstIP = ether.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	case ci.IsValid() && !ci.IsUnspecified():
+		dstIP = ci
+	case req.IsBroadcast() || !l.Address.IsValid():
+		dstMAC, dstIP = ether.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	default:
+		dstIP = l.Address
+	}
+	buf := make([]byte, ether.HeaderLen+ipoe.IPv4HeaderLen+ipoe.UDPHeaderLen+len(payload))
+	ether.PutHeader(buf, dstMAC, local, ether.TypeIPv4)
+	n, err := ipoe.MarshalUDP(buf[ether.HeaderLen:], s.cfg.ServerID, dstIP, ServerPort, dport, payload)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Sender.SendFrame(in.port, buf[:ether.HeaderLen+n]); err != nil {
+		return fmt.Errorf("dhcp: send %v to %v: %w", typ, in.mac, err)
+	}
+	return nil
+}

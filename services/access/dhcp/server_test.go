@@ -1,0 +1,428 @@
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/erxos/erx/services/access/clock"
+	"github.com/erxos/erx/services/access/internal/ether"
+	"github.com/erxos/erx/services/access/internal/ipoe"
+	"github.com/erxos/erx/services/access/pool"
+	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	mp      = netip.MustParseAddr
+	srvMAC  = MAC{2, 0, 0, 0, 0, 1}
+	cliMAC  = MAC{2, 0, 0, 0, 9, 1}
+	relMAC  = MAC{2, 0, 0, 0, 8, 1}
+	port    = "gigabitEthernet 2/0/1"
+	bcastIP = mp("255.255.255.255")
+)
+
+type memStore struct {
+	mu    sync.Mutex
+	files map[string][]byte
+}
+
+func (m *memStore) ReadFile(n string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.files[n]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return b, nil
+}
+
+func (m *memStore) WriteFile(n string, b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.files == nil {
+		m.files = map[string][]byte{}
+	}
+	m.files[n] = append([]byte(nil), b...)
+	return nil
+}
+
+type frameQueue chan []byte
+
+func (q frameQueue) SendFrame(_ string, f []byte) error {
+	q <- append([]byte(nil), f...)
+	return nil
+}
+
+type macAuth struct {
+	seen chan Client
+}
+
+func (a macAuth) AuthorizeDHCP(_ context.Context, c Client) (subscriber.Attributes, error) {
+	if a.seen != nil {
+		a.seen <- c
+	}
+	if c.MAC == (MAC{2, 0, 0, 0, 6, 6}) {
+		return subscriber.Attributes{}, errors.New("barred")
+	}
+	return subscriber.Attributes{PrimaryDNS: mp("198.51.100.53")}, nil
+}
+
+type harness struct {
+	t      *testing.T
+	srv    *Server
+	out    frameQueue
+	clk    *clock.Fake
+	pool   *pool.Server
+	store  *memStore
+	events chan Event
+}
+
+func newHarness(t *testing.T, mod func(*Config)) *harness {
+	h := &harness{t: t, out: make(frameQueue, 64), clk: clock.NewFake(time.Unix(1e6, 0)), pool: &pool.Server{}, store: &memStore{}, events: make(chan Event, 64)}
+	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
+		t.Fatal(err)
+	}
+	h.start(mod)
+	return h
+}
+
+func (h *harness) start(mod func(*Config)) {
+	cfg := Config{
+		ServerID: mp("10.2.0.1"), DNS: []netip.Addr{mp("192.0.2.53")},
+		LeaseTime: time.Hour, Pool: h.pool, Store: h.store, Clock: h.clk,
+		PortMAC: func(string) (MAC, bool) { return srvMAC, true },
+		Sender:  h.out, OnEvent: func(e Event) { h.events <- e },
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := NewServer(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.srv = s
+	h.t.Cleanup(s.Close)
+}
+
+// send wraps m in Ethernet/IPv4/UDP from the client.
+func (h *harness) send(src MAC, m *dhcpv4.DHCPv4, sip, dip netip.Addr, sport uint16) error {
+	p := m.ToBytes()
+	buf := make([]byte, 14+28+len(p))
+	ether.PutHeader(buf, ether.Broadcast, src, ether.TypeIPv4)
+	n, _ := ipoe.MarshalUDP(buf[14:], sip, dip, sport, ServerPort, p)
+	return h.srv.HandleFrame(port, buf[:14+n])
+}
+
+type reply struct {
+	dstMAC MAC
+	dstIP  netip.Addr
+	dport  uint16
+	msg    *dhcpv4.DHCPv4
+}
+
+func (h *harness) recv() reply {
+	h.t.Helper()
+	select {
+	case b := <-h.out:
+		f, _ := ether.Parse(b)
+		ip, err := ipoe.ParseIPv4(f.Payload())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		u, err := ipoe.ParseUDP(ip.Payload())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		m, err := dhcpv4.FromBytes(u.Payload())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if f.Source() != srvMAC || ip.Source() != mp("10.2.0.1") || u.SourcePort() != ServerPort {
+			h.t.Fatalf("bad envelope")
+		}
+		return reply{f.Destination(), ip.Destination(), u.DestinationPort(), m}
+	case <-time.After(10 * time.Second): // hang guard only
+		h.t.Fatal("no reply")
+	}
+	return reply{}
+}
+
+func (h *harness) none() {
+	h.t.Helper()
+	select {
+	case <-h.out:
+		h.t.Fatal("unexpected reply")
+	default:
+	}
+}
+
+func (h *harness) event(want EventType) Event {
+	h.t.Helper()
+	select {
+	case e := <-h.events:
+		if e.Type != want {
+			h.t.Fatalf("event %v, want %v", e.Type, want)
+		}
+		return e
+	case <-time.After(10 * time.Second): // hang guard only
+		h.t.Fatalf("no %v event", want)
+	}
+	return Event{}
+}
+
+func discover(mac MAC, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+	m, _ := dhcpv4.NewDiscovery(net.HardwareAddr(mac[:]), mods...)
+	return m
+}
+
+// dora runs DISCOVER/OFFER/REQUEST/ACK for mac and returns the ACK.
+func (h *harness) dora(mac MAC) *dhcpv4.DHCPv4 {
+	h.t.Helper()
+	if err := h.send(mac, discover(mac), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		h.t.Fatal(err)
+	}
+	off := h.recv()
+	// Without the broadcast flag the offer goes unicast to yiaddr/chaddr.
+	if off.msg.MessageType() != dhcpv4.MessageTypeOffer || off.dstMAC != mac || off.dstIP != ip4(off.msg.YourIPAddr) || off.dport != ClientPort {
+		h.t.Fatalf("offer %v to %v %v", off.msg.MessageType(), off.dstMAC, off.dstIP)
+	}
+	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
+	h.send(mac, req, mp("0.0.0.0"), bcastIP, ClientPort)
+	ack := h.recv()
+	if ack.msg.MessageType() != dhcpv4.MessageTypeAck || !ack.msg.YourIPAddr.Equal(off.msg.YourIPAddr) {
+		h.t.Fatalf("ack %v", ack.msg.Summary())
+	}
+	return ack.msg
+}
+
+func TestDORARenewRelease(t *testing.T) {
+	h := newHarness(t, nil)
+	ack := h.dora(cliMAC)
+	if !ack.YourIPAddr.Equal(net.IPv4(10, 2, 0, 100)) || ack.IPAddressLeaseTime(0) != time.Hour ||
+		!ack.Router()[0].Equal(net.IPv4(10, 2, 0, 1)) || !ack.DNS()[0].Equal(net.IPv4(192, 0, 2, 53)) {
+		t.Fatalf("ack %s", ack.Summary())
+	}
+	e := h.event(EventBound)
+	if e.Lease.Address != mp("10.2.0.100") || e.Lease.MAC != cliMAC {
+		t.Fatalf("bound %+v", e.Lease)
+	}
+	// Renewal at T1: unicast REQUEST with ciaddr, unicast ACK.
+	h.clk.Advance(30 * time.Minute)
+	renew, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
+		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 100)))
+	h.send(cliMAC, renew, mp("10.2.0.100"), mp("10.2.0.1"), ClientPort)
+	r := h.recv()
+	if r.msg.MessageType() != dhcpv4.MessageTypeAck || r.dstIP != mp("10.2.0.100") || r.dstMAC != cliMAC {
+		t.Fatalf("renew ack %v to %v", r.msg.MessageType(), r.dstIP)
+	}
+	h.event(EventBound)
+	// The renewal moved expiry: 45 more minutes do not expire it.
+	h.clk.Advance(45 * time.Minute)
+	if len(h.srv.Leases()) != 1 {
+		t.Fatal("lease expired despite renewal")
+	}
+	rel, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRelease), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
+		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 100)))
+	h.send(cliMAC, rel, mp("10.2.0.100"), mp("10.2.0.1"), ClientPort)
+	if e := h.event(EventReleased); e.Cause != subscriber.CauseUserRequest {
+		t.Fatal(e.Cause)
+	}
+	h.none()
+	if u := h.pool.Usage("ipoe"); u[0].InUse != 0 {
+		t.Fatal("address not returned")
+	}
+	st := h.srv.Stats()
+	if st.Discover != 1 || st.Offer != 1 || st.Request != 2 || st.Ack != 2 || st.Release != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestExpiryAndNak(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	// Wrong address requested: NAK, broadcast.
+	req, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 2, 0, 150))))
+	h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort)
+	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeNak || r.dstMAC != ether.Broadcast {
+		t.Fatalf("got %v", r.msg.MessageType())
+	}
+	h.clk.Advance(time.Hour)
+	if e := h.event(EventExpired); e.Cause != subscriber.CauseLeaseExpired {
+		t.Fatal(e.Cause)
+	}
+	if len(h.srv.Leases()) != 0 || h.pool.Usage("")[0].InUse != 0 {
+		t.Fatal("lease not removed")
+	}
+	// An unanswered offer is withdrawn after OfferTimeout.
+	h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort)
+	h.recv()
+	h.clk.Advance(time.Minute)
+	if len(h.srv.Leases()) != 0 || h.pool.Usage("")[0].InUse != 0 {
+		t.Fatal("offer not withdrawn")
+	}
+}
+
+func TestRelayOption82AndAuth(t *testing.T) {
+	seen := make(chan Client, 4)
+	h := newHarness(t, func(c *Config) { c.Authenticator = macAuth{seen: seen} })
+	rai := dhcpv4.OptRelayAgentInfo(
+		dhcpv4.OptGeneric(dhcpv4.AgentCircuitIDSubOption, []byte("ge-2/0/1:100")),
+		dhcpv4.OptGeneric(dhcpv4.AgentRemoteIDSubOption, []byte("cpe-42")))
+	d := discover(cliMAC, dhcpv4.WithGatewayIP(net.IPv4(10, 2, 0, 254)), dhcpv4.WithOption(rai))
+	h.send(relMAC, d, mp("10.2.0.254"), mp("10.2.0.1"), ServerPort)
+	c := <-seen
+	if string(c.CircuitID) != "ge-2/0/1:100" || string(c.RemoteID) != "cpe-42" || c.MAC != cliMAC || c.Port != port {
+		t.Fatalf("authenticator saw %+v", c)
+	}
+	off := h.recv()
+	if off.dstIP != mp("10.2.0.254") || off.dport != ServerPort || off.dstMAC != relMAC {
+		t.Fatalf("relayed offer sent to %v:%d %v", off.dstIP, off.dport, off.dstMAC)
+	}
+	if got := off.msg.RelayAgentInfo(); got == nil || string(got.Get(dhcpv4.AgentCircuitIDSubOption)) != "ge-2/0/1:100" {
+		t.Fatal("option 82 not echoed")
+	}
+	if dns := off.msg.DNS(); len(dns) != 1 || !dns[0].Equal(net.IPv4(198, 51, 100, 53)) {
+		t.Fatalf("DNS from authenticator not used: %v", dns)
+	}
+	leases := h.srv.Leases()
+	if len(leases) != 1 || string(leases[0].CircuitID) != "ge-2/0/1:100" {
+		t.Fatalf("leases %+v", leases)
+	}
+	// A barred MAC gets nothing.
+	barred := MAC{2, 0, 0, 0, 6, 6}
+	h.send(barred, discover(barred), mp("0.0.0.0"), bcastIP, ClientPort)
+	<-seen
+	h.srv.Close()
+	h.none()
+	if h.srv.Stats().AuthRejected != 1 {
+		t.Fatalf("stats %+v", h.srv.Stats())
+	}
+}
+
+func TestRestoreFromStore(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	h.srv.Close()
+
+	// "Reboot": a fresh pool, same store, 10 minutes later.
+	h.pool = &pool.Server{}
+	h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199"))
+	h.clk.Advance(10 * time.Minute)
+	h.start(nil)
+	if l := h.srv.Leases(); len(l) != 1 || l[0].Address != mp("10.2.0.100") || !l[0].Bound {
+		t.Fatalf("restored %+v", l)
+	}
+	if h.pool.Usage("")[0].InUse != 1 {
+		t.Fatal("restored address not reserved")
+	}
+	// A new client does not get the restored address.
+	other := MAC{2, 0, 0, 0, 9, 2}
+	if a := h.dora(other); !a.YourIPAddr.Equal(net.IPv4(10, 2, 0, 101)) {
+		t.Fatalf("new client got %v", a.YourIPAddr)
+	}
+	h.event(EventBound)
+	// The restored lease keeps its original expiry.
+	h.clk.Advance(50 * time.Minute)
+	if e := h.event(EventExpired); e.Lease.MAC != cliMAC {
+		t.Fatal("wrong lease expired")
+	}
+}
+
+func TestDeclineAndInform(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	dec, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeDecline), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 2, 0, 100))))
+	h.send(cliMAC, dec, mp("0.0.0.0"), bcastIP, ClientPort)
+	h.event(EventReleased)
+	// The declined address stays out of the pool.
+	if a := h.dora(cliMAC); a.YourIPAddr.Equal(net.IPv4(10, 2, 0, 100)) {
+		t.Fatal("declined address handed out again")
+	}
+	h.event(EventBound)
+	inf, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeInform), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
+		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 77)))
+	h.send(cliMAC, inf, mp("10.2.0.77"), mp("10.2.0.1"), ClientPort)
+	r := h.recv()
+	if r.msg.MessageType() != dhcpv4.MessageTypeAck || r.dstIP != mp("10.2.0.77") || !r.msg.YourIPAddr.Equal(net.IPv4zero) {
+		t.Fatalf("inform reply %v to %v", r.msg.Summary(), r.dstIP)
+	}
+}
+
+func FuzzHandleFrame(f *testing.F) {
+	m := discover(cliMAC)
+	p := m.ToBytes()
+	buf := make([]byte, 14+28+len(p))
+	ether.PutHeader(buf, ether.Broadcast, cliMAC, ether.TypeIPv4)
+	ipoe.MarshalUDP(buf[14:], mp("0.0.0.0"), bcastIP, ClientPort, ServerPort, p)
+	f.Add(buf)
+	f.Add(p)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps := &pool.Server{}
+		ps.AddRange("a", mp("10.0.0.1"), mp("10.0.0.9"))
+		s, err := NewServer(Config{ServerID: mp("10.0.0.254"), Pool: ps, Clock: clock.NewFake(time.Unix(0, 0)),
+			PortMAC: func(string) (MAC, bool) { return srvMAC, true }, Sender: frameQueue(make(chan []byte, 8))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.HandleFrame("p", b)
+		// Also feed the bytes as a DHCP payload in a valid envelope.
+		fb := make([]byte, 14+28+len(b))
+		ether.PutHeader(fb, ether.Broadcast, cliMAC, ether.TypeIPv4)
+		if _, err := ipoe.MarshalUDP(fb[14:], mp("0.0.0.0"), bcastIP, ClientPort, ServerPort, b); err == nil {
+			s.HandleFrame("p", fb)
+		}
+	})
+}
+
+func TestBroadcastFlag(t *testing.T) {
+	h := newHarness(t, nil)
+	h.send(cliMAC, discover(cliMAC, dhcpv4.WithBroadcast(true)), mp("0.0.0.0"), bcastIP, ClientPort)
+	r := h.recv()
+	if r.msg.MessageType() != dhcpv4.MessageTypeOffer || r.dstMAC != ether.Broadcast || r.dstIP != bcastIP {
+		t.Fatalf("offer to %v %v", r.dstMAC, r.dstIP)
+	}
+	// A retransmitted DISCOVER gets the same address.
+	h.send(cliMAC, discover(cliMAC, dhcpv4.WithBroadcast(true)), mp("0.0.0.0"), bcastIP, ClientPort)
+	if r2 := h.recv(); !r2.msg.YourIPAddr.Equal(r.msg.YourIPAddr) {
+		t.Fatalf("second offer %v, first %v", r2.msg.YourIPAddr, r.msg.YourIPAddr)
+	}
+	// A REQUEST naming another server withdraws our offer.
+	req, _ := dhcpv4.NewRequestFromOffer(r.msg)
+	req.UpdateOption(dhcpv4.OptServerIdentifier(net.IPv4(10, 9, 9, 9)))
+	h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort)
+	h.none()
+	if len(h.srv.Leases()) != 0 || h.pool.Usage("")[0].InUse != 0 {
+		t.Fatal("offer not withdrawn")
+	}
+}
+
+func TestPersistCoalesced(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	h.dora(MAC{2, 0, 0, 0, 9, 2})
+	h.event(EventBound)
+	if _, err := h.store.ReadFile("dhcp-leases.json"); err == nil {
+		t.Fatal("written before PersistDelay")
+	}
+	h.clk.Advance(time.Second)
+	b, err := h.store.ReadFile("dhcp-leases.json")
+	if err != nil || !strings.Contains(string(b), "10.2.0.100") || !strings.Contains(string(b), "10.2.0.101") {
+		t.Fatalf("store %s %v", b, err)
+	}
+}
