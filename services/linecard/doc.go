@@ -1,0 +1,34 @@
+// Package linecard is the router's userspace data plane: it owns the
+// data ports (through the port package), the interfaces on them
+// (physical, 802.1Q subinterface, loopback), the virtual routers and
+// their FIBs, per-interface ARP, per-interface counters and the mirror
+// taps, and runs the forwarding workers.
+//
+// Pipeline, per received frame: Ethernet → 802.1Q subinterface lookup
+// (port + VLAN ID) → ARP or IPv4 (validate; local delivery with ICMP echo
+// reply; TTL; longest-prefix match in the ingress interface's virtual
+// router; ARP resolution; MTU/DF; MAC rewrite with VLAN push/pop) →
+// batched transmit. Anything else is punted to a ControlPlane (PPPoE,
+// DHCP, traffic to the router) or dropped and counted under a
+// DropReason. ICMP errors come from the ingress interface's first
+// address and are rate limited per interface.
+//
+// Concurrency: one worker goroutine per receive queue of every port. The
+// hot path takes no locks: interfaces, FIB slots, ARP snapshots and taps
+// are read through atomics; counters are per worker lane and summed on
+// read. Configuration methods serialise on the engine's mutex and take
+// effect while traffic flows. Slow paths (ARP requests, queued packets,
+// TransmitFrame, SendIPv4) share a control lane under its own mutex.
+//
+// Seams for other services:
+//   - ControlPlane (implemented by services/access) receives punted
+//     frames; it answers with TransmitFrame or SendIPv4.
+//   - Tap/CopyQueue/CopyHandler (implemented by the mirror engine)
+//     receive copies of IPv4 packets at an interface direction.
+//   - Dynamic per-subscriber interfaces: a subscriber is to become an
+//     interface like a VLAN subinterface (own index, counters, taps,
+//     virtual router) selected after the port+VLAN lookup by a demux key
+//     (PPPoE session ID or source MAC/IPv4); host routes (Route.Type =
+//     fib.Host) point at it. Until then, access installs Host routes
+//     toward the VLAN subinterface.
+package linecard

@@ -1,0 +1,240 @@
+package linecard
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/erxos/erx/services/linecard/arp"
+	"github.com/erxos/erx/services/linecard/fib"
+	"github.com/erxos/erx/services/linecard/port"
+)
+
+// DefaultVirtualRouter is the virtual router that always exists.
+const DefaultVirtualRouter = "default"
+
+// Errors returned by the configuration API.
+var (
+	ErrNoSuchInterface     = errors.New("no such interface")
+	ErrInterfaceExists     = errors.New("interface already exists")
+	ErrNoSuchVirtualRouter = errors.New("no such virtual router")
+	ErrVirtualRouterExists = errors.New("virtual router already exists")
+	ErrVirtualRouterInUse  = errors.New("virtual router has interfaces")
+	ErrBadAddress          = errors.New("bad address")
+	ErrAddressOverlap      = errors.New("address overlaps another interface's subnet")
+	ErrNoSuchAddress       = errors.New("no such address")
+	ErrBadArgument         = errors.New("bad argument")
+	ErrRunning             = errors.New("engine already running")
+	ErrNoRoute             = errors.New("no route")
+)
+
+// Kind is the kind of an interface.
+type Kind uint8
+
+// Interface kinds.
+const (
+	Physical Kind = iota // a port, untagged traffic
+	VLANSub              // an 802.1Q subinterface of a port
+	Loopback             // no port; its addresses are local only
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case Physical:
+		return "physical"
+	case VLANSub:
+		return "vlan"
+	case Loopback:
+		return "loopback"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Config configures an Engine. Zero fields take the defaults given.
+type Config struct {
+	ARP            arp.Config       // neighbour timers and queue length
+	ICMPRate       int              // ICMP errors per second per interface; default 100
+	ICMPBurst      int              // default 10
+	BroadcastRate  int              // broadcast frames per second per interface; default 1000
+	BroadcastBurst int              // default 100
+	BatchSize      int              // frames per receive batch; default 64
+	Control        ControlPlane     // receives punted frames; nil drops them as unhandled
+	Clock          func() time.Time // default time.Now
+}
+
+// PortConfig attaches a port to the engine as a physical interface.
+type PortConfig struct {
+	Port      port.Port
+	Interface string // interface name, e.g. "gigabitEthernet 2/0/0"
+}
+
+type vrouter struct {
+	name string
+	fib  *fib.Table
+}
+
+type portState struct {
+	p     port.Port
+	idx   int
+	phys  *iface
+	vlans [4096]atomic.Pointer[iface]
+}
+
+type iface struct {
+	index uint32
+	name  string
+	kind  Kind
+	port  *portState // nil for loopback
+	vlan  uint16
+	mac   [6]byte
+
+	vr    atomic.Pointer[vrouter]
+	up    atomic.Bool
+	mtu   atomic.Uint32
+	addrs atomic.Pointer[[]netip.Prefix]
+	arp   *arp.Table
+	lanes []laneCounters
+	tap   [2]atomic.Pointer[Tap]
+
+	icmpTAT, bcastTAT atomic.Int64 // token buckets (GCRA theoretical arrival times)
+
+	// guarded by Engine.mu
+	desc string
+	base Counters
+}
+
+// Engine is the line-card data plane: ports, interfaces, virtual routers
+// with their FIBs, ARP, counters, mirror taps and the forwarding workers.
+// Configuration methods are safe for concurrent use and take effect while
+// traffic flows.
+type Engine struct {
+	cfg   Config
+	ports []*portState
+	lanes int     // workers + control lane + ARP lane
+	ctl   *worker // control lane: TransmitFrame, SendIPv4, queued packets; under ctlMu
+	ctlMu sync.Mutex
+	arpw  *worker // ARP lane: requests and gratuitous ARP; under arpMu
+	arpMu sync.Mutex
+
+	mu        sync.Mutex
+	byName    map[string]*iface
+	vrs       map[string]*vrouter
+	nextIndex uint32
+	ifaces    atomic.Pointer[[]*iface] // by index; nil holes
+
+	running bool
+	stop    atomic.Bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// New returns an engine owning the given ports, each as a physical
+// interface in the default virtual router, administratively up, with
+// the port's MTU. The engine does not close the ports.
+func New(cfg Config, ports ...PortConfig) (*Engine, error) {
+	if cfg.ICMPRate == 0 {
+		cfg.ICMPRate = 100
+	}
+	if cfg.ICMPBurst == 0 {
+		cfg.ICMPBurst = 10
+	}
+	if cfg.BroadcastRate == 0 {
+		cfg.BroadcastRate = 1000
+	}
+	if cfg.BroadcastBurst == 0 {
+		cfg.BroadcastBurst = 100
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 64
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	e := &Engine{cfg: cfg, byName: make(map[string]*iface), vrs: make(map[string]*vrouter), nextIndex: 1}
+	e.vrs[DefaultVirtualRouter] = &vrouter{name: DefaultVirtualRouter, fib: fib.New()}
+	workers := 0
+	for _, pc := range ports {
+		if pc.Port == nil || pc.Interface == "" {
+			return nil, fmt.Errorf("linecard: port %d: %w: port and interface name are required", len(e.ports), ErrBadArgument)
+		}
+		workers += pc.Port.Queues()
+		e.ports = append(e.ports, &portState{p: pc.Port, idx: len(e.ports)})
+	}
+	e.lanes = workers + 2
+	e.ctl = newWorker(e, workers, nil, 0, 1)
+	e.arpw = newWorker(e, workers+1, nil, 0, 1)
+	for i, pc := range ports {
+		ps := e.ports[i]
+		ifc, err := e.addIfaceLocked(pc.Interface, Physical, ps, 0)
+		if err != nil {
+			return nil, err
+		}
+		ps.phys = ifc
+	}
+	return e, nil
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Clock() }
+
+// addIfaceLocked creates an interface; called with e.mu held or before
+// the engine is shared.
+func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint16) (*iface, error) {
+	if name == "" {
+		return nil, fmt.Errorf("linecard: %w: empty interface name", ErrBadArgument)
+	}
+	if _, ok := e.byName[name]; ok {
+		return nil, fmt.Errorf("linecard: interface %q: %w", name, ErrInterfaceExists)
+	}
+	ifc := &iface{index: e.nextIndex, name: name, kind: kind, port: ps, vlan: vlan, lanes: make([]laneCounters, e.lanes)}
+	e.nextIndex++
+	ifc.vr.Store(e.vrs[DefaultVirtualRouter])
+	ifc.addrs.Store(&[]netip.Prefix{})
+	ifc.up.Store(true)
+	if ps != nil {
+		ifc.mac = ps.p.HardwareAddr()
+		ifc.mtu.Store(uint32(ps.p.MTU()))
+	} else {
+		ifc.mtu.Store(65535)
+	}
+	ifc.arp = arp.New(e.cfg.ARP, &arpSender{e: e, ifc: ifc})
+	e.byName[name] = ifc
+	old := *e.ifacesSnapshot()
+	tbl := make([]*iface, ifc.index+1)
+	copy(tbl, old)
+	tbl[ifc.index] = ifc
+	e.ifaces.Store(&tbl)
+	if kind == Physical {
+		ps.phys = ifc
+	}
+	if kind == VLANSub {
+		ps.vlans[vlan].Store(ifc)
+	}
+	return ifc, nil
+}
+
+func (e *Engine) ifacesSnapshot() *[]*iface {
+	if p := e.ifaces.Load(); p != nil {
+		return p
+	}
+	return &[]*iface{}
+}
+
+func (e *Engine) ifaceByIndex(i uint32) *iface {
+	t := *e.ifaces.Load()
+	if int(i) < len(t) {
+		return t[i]
+	}
+	return nil
+}
+
+func (e *Engine) lookup(name string) (*iface, error) {
+	ifc := e.byName[name]
+	if ifc == nil {
+		return nil, fmt.Errorf("linecard: interface %q: %w", name, ErrNoSuchInterface)
+	}
+	return ifc, nil
+}

@@ -1,0 +1,394 @@
+//go:build linux
+
+package afpacket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/erxos/erx/services/linecard/port"
+)
+
+// Config tunes a port. Zero fields take the defaults given.
+type Config struct {
+	Queues       int           // receive queues (fanout members); default runtime.NumCPU()
+	BlockSize    int           // ring block size, a multiple of the page size; default 256 KiB
+	Blocks       int           // ring blocks per queue; default 16
+	BlockTimeout time.Duration // hand over a partly filled block after this; default 2 ms
+}
+
+func (c *Config) setDefaults() {
+	if c.Queues <= 0 {
+		c.Queues = runtime.NumCPU()
+	}
+	if c.BlockSize <= 0 {
+		c.BlockSize = 256 << 10
+	}
+	if c.Blocks <= 0 {
+		c.Blocks = 16
+	}
+	if c.BlockTimeout <= 0 {
+		c.BlockTimeout = 2 * time.Millisecond
+	}
+}
+
+// Offsets into struct tpacket_block_desc and struct tpacket3_hdr
+// (linux/if_packet.h).
+const (
+	bdStatus      = 8  // hdr.bh1.block_status
+	bdNumPkts     = 12 // hdr.bh1.num_pkts
+	bdFirstPkt    = 16 // hdr.bh1.offset_to_first_pkt
+	phNextOffset  = 0
+	phSnaplen     = 12
+	phLen         = 16
+	phStatus      = 20
+	phMac         = 24
+	phVlanTCI     = 32
+	phVlanTPID    = 36
+	phSllPkttype  = 48 + 10 // sockaddr_ll after TPACKET_ALIGN(sizeof(tpacket3_hdr))
+	tpStatusUser  = 1
+	maxTxBatch    = 256
+	maxLanes      = 64
+	frameSizeRing = 2048
+	hdrRoom       = 64 // tpacket3_hdr + sockaddr_ll, before any frame
+)
+
+type rxQueue struct {
+	fd     int
+	ring   []byte
+	block  int // current block
+	pkt    int // packets of the current block already consumed
+	off    int // offset of the next packet in the current block
+	pfd    []unix.PollFd
+	closed atomic.Bool
+
+	packets, bytes atomic.Uint64
+}
+
+type txLane struct {
+	msgs []mmsghdr
+	iovs []unix.Iovec
+}
+
+// mmsghdr mirrors struct mmsghdr.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+	_   [4]byte
+}
+
+// Port is an AF_PACKET port. It implements port.Port.
+type Port struct {
+	name    string
+	ifindex int
+	mac     [6]byte
+	mtu     int
+	cfg     Config
+	queues  []*rxQueue
+	txfd    int
+	lanes   [maxLanes]atomic.Pointer[txLane]
+	closeMu sync.Mutex
+	closed  bool
+
+	txPackets, txBytes, txErrors, rxDropped atomic.Uint64
+}
+
+// Open opens the host interface name. Call it in the network namespace
+// that owns the interface; the sockets stay bound to it.
+func Open(name string, cfg Config) (*Port, error) {
+	cfg.setDefaults()
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("afpacket: %w", err)
+	}
+	p := &Port{name: name, ifindex: ifi.Index, mtu: ifi.MTU, cfg: cfg, txfd: -1}
+	copy(p.mac[:], ifi.HardwareAddr)
+	fanoutID := (os.Getpid()*131 + ifi.Index*7919) & 0xffff
+	for q := 0; q < cfg.Queues; q++ {
+		rq, err := p.openRx(fanoutID)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("afpacket: %s queue %d: %w", name, q, err)
+		}
+		p.queues = append(p.queues, rq)
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("afpacket: %s tx socket: %w", name, err)
+	}
+	p.txfd = fd
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: p.ifindex}); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("afpacket: %s bind tx: %w", name, err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	return p, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func (p *Port) openRx(fanoutID int) (*rxQueue, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	rq := &rxQueue{fd: fd, pfd: []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLERR}}}
+	fail := func(what string, err error) (*rxQueue, error) {
+		unix.Close(fd)
+		if rq.ring != nil {
+			unix.Munmap(rq.ring)
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+		return fail("PACKET_VERSION", err)
+	}
+	req := unix.TpacketReq3{
+		Block_size:     uint32(p.cfg.BlockSize),
+		Block_nr:       uint32(p.cfg.Blocks),
+		Frame_size:     frameSizeRing,
+		Frame_nr:       uint32(p.cfg.BlockSize / frameSizeRing * p.cfg.Blocks),
+		Retire_blk_tov: uint32(max(1, p.cfg.BlockTimeout.Milliseconds())),
+	}
+	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+		return fail("PACKET_RX_RING", err)
+	}
+	ring, err := unix.Mmap(fd, 0, p.cfg.BlockSize*p.cfg.Blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return fail("mmap", err)
+	}
+	rq.ring = ring
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: p.ifindex}); err != nil {
+		return fail("bind", err)
+	}
+	// Best effort: older kernels lack it; the pkttype check below covers them.
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+	mreq := unix.PacketMreq{Ifindex: int32(p.ifindex), Type: unix.PACKET_MR_PROMISC}
+	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
+		return fail("promiscuous mode", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, fanoutID|unix.PACKET_FANOUT_HASH<<16); err != nil {
+		return fail("PACKET_FANOUT", err)
+	}
+	rq.off = -1
+	return rq, nil
+}
+
+// Name implements port.Port.
+func (p *Port) Name() string { return p.name }
+
+// HardwareAddr implements port.Port.
+func (p *Port) HardwareAddr() [6]byte { return p.mac }
+
+// MTU implements port.Port.
+func (p *Port) MTU() int { return p.mtu }
+
+// Queues implements port.Port.
+func (p *Port) Queues() int { return len(p.queues) }
+
+func (rq *rxQueue) blockStatus(b []byte) *uint32 {
+	return (*uint32)(unsafe.Pointer(&b[bdStatus]))
+}
+
+// Receive implements port.Port. It copies frames out of the ring block
+// by block and returns each block to the kernel once consumed.
+func (p *Port) Receive(q int, b *port.Batch) (int, error) {
+	rq := p.queues[q]
+	n := 0
+	bs := p.cfg.BlockSize
+	polled := false
+	for n < len(b.Bufs) {
+		if rq.closed.Load() {
+			return n, port.ErrClosed
+		}
+		blk := rq.ring[rq.block*bs : (rq.block+1)*bs]
+		st := rq.blockStatus(blk)
+		if atomic.LoadUint32(st)&tpStatusUser == 0 {
+			if n > 0 || polled {
+				return n, nil
+			}
+			polled = true
+			rq.pfd[0].Revents = 0
+			if _, err := unix.Poll(rq.pfd, int(port.PollTimeout/time.Millisecond)); err != nil && !errors.Is(err, unix.EINTR) {
+				return 0, fmt.Errorf("afpacket: poll %s: %w", p.name, err)
+			}
+			if ev := rq.pfd[0].Revents; ev&unix.POLLIN == 0 && ev&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+				// A pending socket error (for example the link went down):
+				// consume it and back off instead of spinning on poll.
+				_, _ = unix.GetsockoptInt(rq.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+				time.Sleep(port.PollTimeout)
+			}
+			continue
+		}
+		numPkts := int(binary.NativeEndian.Uint32(blk[bdNumPkts:]))
+		if rq.off < 0 {
+			rq.off = int(binary.NativeEndian.Uint32(blk[bdFirstPkt:]))
+			rq.pkt = 0
+		}
+		for rq.pkt < numPkts && n < len(b.Bufs) {
+			if rq.off < 0 || rq.off+hdrRoom > len(blk) {
+				rq.pkt = numPkts // corrupt offset: give the block back
+				break
+			}
+			h := blk[rq.off:]
+			if fillFrame(b, n, h) {
+				rq.packets.Add(1)
+				rq.bytes.Add(uint64(b.Lens[n]))
+				n++
+			}
+			rq.pkt++
+			rq.off += int(binary.NativeEndian.Uint32(h[phNextOffset:]))
+		}
+		if rq.pkt >= numPkts {
+			atomic.StoreUint32(st, 0) // TP_STATUS_KERNEL
+			rq.block = (rq.block + 1) % p.cfg.Blocks
+			rq.off = -1
+		}
+	}
+	return n, nil
+}
+
+// fillFrame copies the frame described by tpacket3_hdr h into slot i of
+// b, reinserting a stripped VLAN tag. It reports false for frames to skip.
+func fillFrame(b *port.Batch, i int, h []byte) bool {
+	if len(h) < hdrRoom {
+		return false
+	}
+	if h[phSllPkttype] == unix.PACKET_OUTGOING {
+		return false
+	}
+	status := binary.NativeEndian.Uint32(h[phStatus:])
+	mac := int(binary.NativeEndian.Uint16(h[phMac:]))
+	snap := int(binary.NativeEndian.Uint32(h[phSnaplen:]))
+	wire := int(binary.NativeEndian.Uint32(h[phLen:]))
+	if mac+snap > len(h) || snap < 12 {
+		return false
+	}
+	frame := h[mac : mac+snap]
+	if status&unix.TP_STATUS_VLAN_VALID == 0 {
+		b.Fill(i, frame)
+		b.Lens[i] = wire
+		return true
+	}
+	tpid := uint16(0x8100)
+	if status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+		tpid = binary.NativeEndian.Uint16(h[phVlanTPID:])
+	}
+	tci := uint16(binary.NativeEndian.Uint32(h[phVlanTCI:]))
+	buf := b.Bufs[i][port.Headroom:]
+	if len(buf) < 16 {
+		return false
+	}
+	copy(buf, frame[:12])
+	binary.BigEndian.PutUint16(buf[12:], tpid)
+	binary.BigEndian.PutUint16(buf[14:], tci)
+	c := copy(buf[16:], frame[12:])
+	b.Frames[i] = buf[:16+c]
+	b.Lens[i] = wire + 4
+	return true
+}
+
+func (p *Port) lane(i int) *txLane {
+	i %= maxLanes
+	if l := p.lanes[i].Load(); l != nil {
+		return l
+	}
+	l := &txLane{msgs: make([]mmsghdr, maxTxBatch), iovs: make([]unix.Iovec, maxTxBatch)}
+	for j := range l.msgs {
+		l.msgs[j].hdr.Iov = &l.iovs[j]
+		l.msgs[j].hdr.Iovlen = 1
+	}
+	if p.lanes[i].CompareAndSwap(nil, l) {
+		return l
+	}
+	return p.lanes[i].Load()
+}
+
+// Transmit implements port.Port with sendmmsg(2), up to 256 frames per
+// system call. Lanes at or above 64 share lane buffers and must not be
+// used concurrently.
+func (p *Port) Transmit(lane int, frames [][]byte) (int, error) {
+	l := p.lane(lane)
+	sent := 0
+	for sent < len(frames) {
+		k := min(len(frames)-sent, maxTxBatch)
+		for j := 0; j < k; j++ {
+			f := frames[sent+j]
+			l.iovs[j].Base = &f[0]
+			l.iovs[j].SetLen(len(f))
+		}
+		// A raw system call: with MSG_DONTWAIT it never blocks, and it keeps
+		// the Go scheduler from handing this worker's P to another thread
+		// (and back) around every batch.
+		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(p.txfd), uintptr(unsafe.Pointer(&l.msgs[0])), uintptr(k), unix.MSG_DONTWAIT, 0, 0)
+		if errno != 0 {
+			if errno == unix.EINTR {
+				continue
+			}
+			if errno == unix.EAGAIN || errno == unix.ENOBUFS {
+				p.txErrors.Add(uint64(len(frames) - sent))
+				return sent, nil
+			}
+			p.txErrors.Add(uint64(len(frames) - sent))
+			return sent, fmt.Errorf("afpacket: sendmmsg %s: %w", p.name, errno)
+		}
+		for j := 0; j < int(r); j++ {
+			p.txBytes.Add(uint64(len(frames[sent+j])))
+		}
+		p.txPackets.Add(uint64(r))
+		sent += int(r)
+		if r == 0 {
+			p.txErrors.Add(uint64(len(frames) - sent))
+			break
+		}
+	}
+	return sent, nil
+}
+
+// Stats implements port.Port.
+func (p *Port) Stats() port.Stats {
+	var s port.Stats
+	for _, q := range p.queues {
+		s.RxPackets += q.packets.Load()
+		s.RxBytes += q.bytes.Load()
+		if !q.closed.Load() {
+			if st, err := unix.GetsockoptTpacketStatsV3(q.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+				p.rxDropped.Add(uint64(st.Drops))
+			}
+		}
+	}
+	s.RxDropped = p.rxDropped.Load()
+	s.TxPackets, s.TxBytes, s.TxErrors = p.txPackets.Load(), p.txBytes.Load(), p.txErrors.Load()
+	return s
+}
+
+// Close implements port.Port. Call it after the workers using the port
+// have stopped.
+func (p *Port) Close() error {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var errs []error
+	for _, q := range p.queues {
+		q.closed.Store(true)
+		errs = append(errs, unix.Munmap(q.ring), unix.Close(q.fd))
+	}
+	if p.txfd >= 0 {
+		errs = append(errs, unix.Close(p.txfd))
+	}
+	return errors.Join(errs...)
+}
