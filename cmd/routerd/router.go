@@ -16,6 +16,7 @@ import (
 	"github.com/erxos/erx/cli/sshd"
 	"github.com/erxos/erx/firmware"
 	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/mgmt"
 )
 
@@ -27,10 +28,11 @@ type router struct {
 	release firmware.Release
 	booted  time.Time
 
-	users  *local.Users
-	interp *cli.Interpreter
-	mgmt   *mgmt.Port
-	ssh    *sshd.Server
+	users    *local.Users
+	linecard *linecard.Engine
+	interp   *cli.Interpreter
+	mgmt     *mgmt.Port
+	ssh      *sshd.Server
 }
 
 func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logger, booted time.Time) (*router, error) {
@@ -43,6 +45,11 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 		users:   local.NewUsers(),
 		mgmt:    mgmt.New(log.With(firmware.ServiceKey, "mgmt")),
 	}
+	lc, _, err := openDataPlane(b, log.With(firmware.ServiceKey, "linecard"))
+	if err != nil {
+		return nil, err
+	}
+	r.linecard = lc
 	var committer cli.Committer
 	if store != nil {
 		committer = flashCommitter{store}
@@ -118,6 +125,7 @@ func (r *router) run(ctx context.Context) error {
 	m := r.board.Management
 	svcs := []firmware.Service{
 		{Name: "sshd", Run: r.ssh.ListenAndServe},
+		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard) }},
 	}
 	if m.NIC != "" {
 		svcs = append(svcs, firmware.Service{Name: "mgmt", Run: func(ctx context.Context) error {

@@ -165,6 +165,7 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 		e.ports = append(e.ports, &portState{p: pc.Port, idx: len(e.ports)})
 	}
 	e.lanes = workers + 2
+	e.ifaces.Store(&[]*iface{}) // an engine without ports still has a (empty) table
 	e.ctl = newWorker(e, workers, nil, 0, 1)
 	e.arpw = newWorker(e, workers+1, nil, 0, 1)
 	for i, pc := range ports {
@@ -202,7 +203,7 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 	}
 	ifc.arp = arp.New(e.cfg.ARP, &arpSender{e: e, ifc: ifc})
 	e.byName[name] = ifc
-	old := *e.ifacesSnapshot()
+	old := *e.ifaces.Load()
 	tbl := make([]*iface, ifc.index+1)
 	copy(tbl, old)
 	tbl[ifc.index] = ifc
@@ -214,13 +215,6 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 		ps.vlans[vlan].Store(ifc)
 	}
 	return ifc, nil
-}
-
-func (e *Engine) ifacesSnapshot() *[]*iface {
-	if p := e.ifaces.Load(); p != nil {
-		return p
-	}
-	return &[]*iface{}
 }
 
 func (e *Engine) ifaceByIndex(i uint32) *iface {

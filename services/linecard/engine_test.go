@@ -267,3 +267,21 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// An engine without ports (a board with only a management port) starts,
+// runs its timers and stops.
+func TestEngineWithoutPorts(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.tickTimers()
+	if err := e.AddLoopback("loopback 0"); err != nil {
+		t.Fatal(err)
+	}
+	e.tickTimers()
+	e.Stop()
+}
