@@ -3,6 +3,7 @@ package radius
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -218,6 +219,10 @@ type Request struct {
 	Code       radius.Code // CodeAccessRequest or CodeAccountingRequest
 	Attributes radius.Attributes
 	Password   []byte // PAP User-Password in clear; encrypted per server
+	// Queued, for an Accounting-Request, is when the record was made: each
+	// server's copy carries Acct-Delay-Time = now - Queued (retransmissions
+	// to one server repeat the same bytes). Zero: no Acct-Delay-Time.
+	Queued time.Time
 }
 
 // Response is a verified reply.
@@ -241,23 +246,42 @@ func (c *Client) Exchange(ctx context.Context, req *Request) (*Response, error) 
 	if req.Code != radius.CodeAccessRequest && req.Code != radius.CodeAccountingRequest {
 		return nil, fmt.Errorf("radius: cannot send %v", req.Code)
 	}
-	servers, nas, err := c.candidates()
-	if err != nil {
-		return nil, err
-	}
 	var last error
-	for _, s := range servers {
-		resp, err := s.exchange(ctx, req, nas)
-		if err == nil {
-			return resp, nil
+	tried := map[*server]bool{}
+	// A server removed by Reconfigure while the request waited on it sends
+	// the request on to the current configuration (a few times at most).
+	for range 4 {
+		servers, nas, err := c.candidates()
+		if err != nil {
+			return nil, err
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		retired := false
+		for _, s := range servers {
+			if tried[s] {
+				continue
+			}
+			tried[s] = true
+			resp, err := s.exchange(ctx, req, nas)
+			if err == nil {
+				return resp, nil
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			switch {
+			case errors.Is(err, errTimeout):
+				s.markDead()
+			case errors.Is(err, errRetired):
+				retired = true
+			}
+			last = fmt.Errorf("%v: %w", s.addr, err)
 		}
-		if errors.Is(err, errTimeout) {
-			s.markDead()
+		if !retired {
+			break
 		}
-		last = fmt.Errorf("%v: %w", s.addr, err)
+	}
+	if last == nil {
+		last = errors.New("every server was removed while the request waited")
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNoServer, last)
 }
@@ -283,6 +307,8 @@ type outstanding struct {
 	packet []byte         // encoded request
 	reply  chan *Response // buffered, receives at most one
 	code   radius.Code
+	// answered is set by the one reply that completes the request.
+	answered atomic.Bool
 }
 
 func newServer(sc ServerConfig, source netip.Addr) (*server, error) {
@@ -385,26 +411,28 @@ func (s *server) handleReply(b []byte) {
 		s.counters.badAuthenticators.Add(1)
 		return
 	}
+	var counter *atomic.Uint64
 	switch {
 	case o.code == radius.CodeAccessRequest && p.Code == radius.CodeAccessAccept:
-		s.counters.accepts.Add(1)
+		counter = &s.counters.accepts
 	case o.code == radius.CodeAccessRequest && p.Code == radius.CodeAccessReject:
-		s.counters.rejects.Add(1)
+		counter = &s.counters.rejects
 	case o.code == radius.CodeAccessRequest && p.Code == radius.CodeAccessChallenge:
-		s.counters.challenges.Add(1)
+		counter = &s.counters.challenges
 	case o.code == radius.CodeAccountingRequest && p.Code == radius.CodeAccountingResponse:
-		s.counters.acctResponses.Add(1)
+		counter = &s.counters.acctResponses
 	default:
 		s.counters.malformed.Add(1)
 		return
 	}
 	r := &Response{Packet: p, Server: s.addr}
 	copy(r.RequestAuthenticator[:], sent[4:20])
-	select {
-	case o.reply <- r:
-	default: // a duplicate reply; the first one won
-		s.counters.unknownResponses.Add(1)
+	if !o.answered.CompareAndSwap(false, true) {
+		s.counters.unknownResponses.Add(1) // a duplicate reply; the first one won
+		return
 	}
+	counter.Add(1)
+	o.reply <- r // buffered for exactly this one reply
 }
 
 // allocate reserves an identifier for o. The caller holds a slot, so one
@@ -502,6 +530,10 @@ func encodeRequest(req *Request, id byte, secret []byte, nas NASIdentity) ([]byt
 		return nil, err
 	}
 	if req.Code != radius.CodeAccessRequest {
+		if !req.Queued.IsZero() {
+			delay := max(time.Since(req.Queued), 0) / time.Second
+			p.Set(typeAcctDelayTime, binary.BigEndian.AppendUint32(nil, uint32(delay)))
+		}
 		b, err := p.Encode()
 		if err != nil {
 			return nil, fmt.Errorf("radius: encode %v: %w", req.Code, err)
@@ -531,4 +563,7 @@ func encodeRequest(req *Request, id byte, secret []byte, nas NASIdentity) ([]byt
 	return b, nil
 }
 
-const typeUserPassword radius.Type = 2
+const (
+	typeUserPassword  radius.Type = 2
+	typeAcctDelayTime radius.Type = 41
+)

@@ -120,11 +120,16 @@ func TestClientFailoverDeadTimeAndRefill(t *testing.T) {
 
 	// Both dead: the request fails, and the next one refills the list.
 	up.DropAll(true)
-	c.Reconfigure(erx.Config{NAS: nas, Servers: []erx.ServerConfig{silent(down), silent(up)}})
+	if err := c.Reconfigure(erx.Config{NAS: nas, Servers: []erx.ServerConfig{silent(down), silent(up)}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Authenticate(ctx, erx.AccessRequest{UserName: "u", Password: "p"}); !errors.Is(err, erx.ErrNoServer) {
 		t.Fatalf("all down: err = %v, want ErrNoServer", err)
 	}
 	up.DropAll(false)
+	if err := c.Reconfigure(erx.Config{NAS: nas, Servers: []erx.ServerConfig{silent(down), live(up)}}); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := c.Authenticate(ctx, erx.AccessRequest{UserName: "u", Password: "p"})
 	if err != nil || resp.Server != up.Addr {
 		t.Fatalf("after refill: %v, %v", resp, err)
@@ -141,7 +146,7 @@ func TestClientRoundRobin(t *testing.T) {
 	for _, f := range []*radiustest.FakeServer{a, b} {
 		f.SetUser("u", radiustest.User{Password: "p"})
 	}
-	c := newClient(t, erx.Config{Algorithm: erx.RoundRobin, Servers: []erx.ServerConfig{live(a), live(b)}})
+	c := newClient(t, erx.Config{Algorithm: erx.RoundRobin, Source: netip.MustParseAddr("127.0.0.1"), Servers: []erx.ServerConfig{live(a), live(b)}})
 	for range 4 {
 		if _, err := c.Authenticate(context.Background(), erx.AccessRequest{UserName: "u", Password: "p"}); err != nil {
 			t.Fatal(err)
@@ -152,19 +157,45 @@ func TestClientRoundRobin(t *testing.T) {
 	}
 }
 
+// badResponder answers every request with a reply whose authenticator is
+// wrong, then a reply that does not parse.
+func badResponder(t *testing.T) netip.AddrPort {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { conn.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, src, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if n < 20 {
+				continue
+			}
+			reply := make([]byte, 20)
+			reply[0], reply[1], reply[3] = byte(radius.CodeAccessAccept), buf[1], 20
+			conn.WriteToUDPAddrPort(reply, src)
+			conn.WriteToUDPAddrPort([]byte{2, buf[1], 0, 99, 1}, src)
+		}
+	}()
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
 func TestClientBadAuthenticatorAndCancel(t *testing.T) {
-	f := radiustest.NewFakeServer(t, "other-secret")
-	f.SetUser("u", radiustest.User{Password: "p"})
-	c := newClient(t, erx.Config{Servers: []erx.ServerConfig{{Addr: f.Addr, Secret: "k", Timeout: time.Hour}}})
+	addr := badResponder(t)
+	c := newClient(t, erx.Config{Servers: []erx.ServerConfig{{Addr: addr, Secret: "k", Timeout: time.Hour}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Authenticate(ctx, erx.AccessRequest{UserName: "u", Password: "p"})
 		done <- err
 	}()
-	// The fake answers with its own secret (the User-Password decrypts
-	// wrong, so it rejects): the reply fails verification and is dropped.
-	for c.Stats()[0].BadAuthenticators == 0 {
+	for st := c.Stats()[0]; st.BadAuthenticators == 0 || st.Malformed == 0; st = c.Stats()[0] {
 		select {
 		case err := <-done:
 			t.Fatalf("request ended early: %v", err)
@@ -218,7 +249,7 @@ func TestClientAccounting(t *testing.T) {
 		Status: erx.AcctStop, SessionID: "s1", UserName: "u",
 		SessionTime: 90 * time.Second, InputOctets: 1<<32 + 5, OutputOctets: 6,
 		InputPackets: 2<<32 + 7, OutputPackets: 8, TerminateCause: rfc2866.AcctTerminateCause_Value_LostCarrier,
-		EventTime: time.Unix(1_700_000_000, 0), Class: [][]byte{[]byte("cls")},
+		EventTime: time.Unix(1_700_000_000, 0), Class: [][]byte{[]byte("cls")}, DelayTime: 30 * time.Second,
 	}
 	resp, err := c.Account(context.Background(), rec)
 	if err != nil || resp.Code != radius.CodeAccountingResponse {
@@ -241,6 +272,9 @@ func TestClientAccounting(t *testing.T) {
 	check("Acct-Terminate-Cause", rfc2866.AcctTerminateCause_Get(p), rfc2866.AcctTerminateCause_Value_LostCarrier)
 	check("Event-Timestamp", rfc2869.EventTimestamp_Get(p).Unix(), int64(1_700_000_000))
 	check("Class", string(rfc2865.Class_Get(p)), "cls")
+	if d, err := rfc2866.AcctDelayTime_Lookup(p); err != nil || d < 30 {
+		t.Errorf("Acct-Delay-Time = %v, %v", d, err)
+	}
 	gp, ok, err := erx.ERXInteger(p, erx.ERXInputGigapkts)
 	check("ERX-Input-Gigapkts", gp, uint32(2))
 	if !ok || err != nil {
@@ -322,5 +356,21 @@ func TestClientConfigErrors(t *testing.T) {
 	c.Close()
 	if _, err := c.Authenticate(context.Background(), erx.AccessRequest{UserName: "u"}); !errors.Is(err, erx.ErrClosed) {
 		t.Errorf("closed: %v", err)
+	}
+}
+
+func TestClientDuplicateReplyCounted(t *testing.T) {
+	f := radiustest.NewFakeServer(t, "k")
+	f.SetUser("u", radiustest.User{Password: "p", Twice: true})
+	c := newClient(t, erx.Config{Servers: []erx.ServerConfig{live(f)}})
+	resp, err := c.Authenticate(context.Background(), erx.AccessRequest{UserName: "u", Password: "p"})
+	if err != nil || resp.Code != radius.CodeAccessAccept {
+		t.Fatalf("%v, %v", resp, err)
+	}
+	for c.Stats()[0].UnknownResponses == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if st := c.Stats()[0]; st.Accepts != 1 || st.UnknownResponses != 1 {
+		t.Errorf("stats = %+v", st)
 	}
 }

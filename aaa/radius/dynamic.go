@@ -134,10 +134,17 @@ type DynamicServer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	busy chan struct{} // one token per running handler
+
 	mu    sync.Mutex
 	cache map[dupKey]*dupEntry
 	now   func() time.Time
 }
+
+// maxRunningHandlers bounds the handlers running at once; a request that
+// finds them all busy is answered with Error-Cause 506 (Resources
+// Unavailable).
+const maxRunningHandlers = 64
 
 type dupKey struct {
 	src  netip.AddrPort
@@ -179,6 +186,7 @@ func ServeDynamic(conn *net.UDPConn, cfg DynamicConfig, h DynamicHandler) *Dynam
 		cancel:  cancel,
 		cache:   map[dupKey]*dupEntry{},
 		now:     time.Now,
+		busy:    make(chan struct{}, maxRunningHandlers),
 	}
 	s.Reconfigure(cfg)
 	s.wg.Add(1)
@@ -294,10 +302,24 @@ func (s *DynamicServer) receive(b []byte, src netip.AddrPort) {
 	} else {
 		s.stats.disconnectRequests.Add(1)
 	}
+	req := &DynamicRequest{Packet: p, Source: src}
+	select {
+	case s.busy <- struct{}{}:
+	default:
+		reply := s.encodeAnswer(req, b, false, CauseResourcesUnavailable, nil)
+		if reply == nil {
+			s.forget(key)
+			return
+		}
+		s.remember(key, reply, now.Add(cfg.DuplicateWindow))
+		_, _ = s.conn.WriteToUDPAddrPort(reply, src)
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		reply := s.answer(cfg, &DynamicRequest{Packet: p, Source: src}, b)
+		defer func() { <-s.busy }()
+		reply := s.answer(cfg, req, b)
 		if reply == nil {
 			s.forget(key)
 			return
@@ -332,6 +354,12 @@ func (s *DynamicServer) answer(cfg *DynamicConfig, req *DynamicRequest, raw []by
 	if s.ctx.Err() != nil {
 		return nil
 	}
+	return s.encodeAnswer(req, raw, ack, cause, attrs)
+}
+
+// encodeAnswer counts and encodes the ACK or NAK to req.
+func (s *DynamicServer) encodeAnswer(req *DynamicRequest, raw []byte, ack bool, cause ErrorCause, attrs radius.Attributes) []byte {
+	coa := req.Code == radius.CodeCoARequest
 	code := radius.CodeCoANAK
 	switch {
 	case coa && ack:

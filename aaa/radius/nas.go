@@ -74,10 +74,11 @@ func (p Port) NASPortID() string {
 	return b.String()
 }
 
-// NASPort returns the NAS-Port (5) number of p in the JunosE extended
-// Ethernet format with its default field widths (slot 5 bits, adapter 0,
-// port 3, S-VLAN 0, VLAN 12 bits … right-justified): here
-// slot<<15 | port<<12 | vlan, which keeps slot, port and VLAN recoverable.
+// NASPort returns the NAS-Port (5) number of p, packed like the JunosE
+// extended Ethernet format (`radius nas-port-format extended ethernet`)
+// with erx's fixed field widths: slot 5 bits, port 3 bits, VLAN 12 bits,
+// right-justified (slot<<15 | port<<12 | vlan); adapter and S-VLAN are not
+// encoded. Configurable widths are not implemented.
 func (p Port) NASPort() uint32 {
 	return uint32(p.Slot&0x1f)<<15 | uint32(p.Port&0x7)<<12 | uint32(p.VLAN&0xfff)
 }

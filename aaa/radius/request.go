@@ -125,7 +125,7 @@ type AccountingRecord struct {
 
 	TerminateCause TerminateCause // Stop only; 0: not sent
 	EventTime      time.Time      // Event-Timestamp; zero: now
-	DelayTime      time.Duration  // Acct-Delay-Time
+	DelayTime      time.Duration  // how long the record waited before this send; Acct-Delay-Time grows from it on failover
 	Extra          radius.Attributes
 }
 
@@ -183,11 +183,8 @@ func (r AccountingRecord) Request() (*Request, error) {
 	if err := rfc2869.EventTimestamp_Set(p, t); err != nil {
 		return nil, fmt.Errorf("radius: Event-Timestamp: %w", err)
 	}
-	if r.DelayTime > 0 {
-		_ = rfc2866.AcctDelayTime_Set(p, rfc2866.AcctDelayTime(r.DelayTime/time.Second))
-	}
 	p.Attributes = append(p.Attributes, r.Extra...)
-	return &Request{Code: radius.CodeAccountingRequest, Attributes: p.Attributes}, nil
+	return &Request{Code: radius.CodeAccountingRequest, Attributes: p.Attributes, Queued: time.Now().Add(-r.DelayTime)}, nil
 }
 
 // Account sends an accounting record and waits for its

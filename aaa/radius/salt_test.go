@@ -266,5 +266,44 @@ func FuzzDecodeMirror(f *testing.F) {
 			_, _ = DevHandleBytes(m.DevHandle)
 		}
 		_ = ValidateVSAs(p)
+		_, _ = DecodeAuthorization(p, []byte("s3cret"), ZeroAuthenticator)
 	})
+}
+
+func TestDecodeAuthorizationVector(t *testing.T) {
+	secret := []byte("s3cret")
+	req := mustHex(t, vectorAccessRequest)
+	p, err := radius.Parse(mustHex(t, vectorAccessAccept), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := DecodeAuthorization(p, secret, [16]byte(req[4:20]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.FramedIP != netip.MustParseAddr("100.64.0.11") || a.VirtualRouter != "vr1" ||
+		a.PrimaryDNS != netip.MustParseAddr("198.51.100.53") || !a.Mirror.Present() || a.Mirror.Port != 30030 {
+		t.Errorf("authorization = %+v", a)
+	}
+}
+
+func TestDecodeAuthorizationErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		attr radius.Type
+		val  []byte
+	}{
+		{"ShortFramedIP", 8, []byte{1, 2}},
+		{"ShortSessionTimeout", 27, []byte{1}},
+		{"BadVSA", 26, []byte{0, 0, 0x13, 0x0a, 1, 9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := radius.New(radius.CodeAccessAccept, []byte("k"))
+			p.Add(tt.attr, tt.val)
+			if _, err := DecodeAuthorization(p, []byte("k"), ZeroAuthenticator); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
 }

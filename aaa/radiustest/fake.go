@@ -21,6 +21,7 @@ type User struct {
 	Password   string            // PAP or CHAP secret
 	Reject     bool              // answer Access-Reject
 	Drop       bool              // never answer (timeouts)
+	Twice      bool              // send the reply twice (duplicate/late replies)
 	Attributes radius.Attributes // added to the Access-Accept
 	Mirror     *erxradius.Mirror // salt-encrypted into the Access-Accept
 }
@@ -109,13 +110,33 @@ func (f *FakeServer) serve() {
 			continue
 		}
 		b := append([]byte(nil), buf[:n]...)
-		if reply := f.answer(b); reply != nil {
+		reply, twice := f.answer(b)
+		if reply != nil {
 			_, _ = f.conn.WriteToUDPAddrPort(reply, src)
+			if twice {
+				_, _ = f.conn.WriteToUDPAddrPort(reply, src)
+			}
 		}
 	}
 }
 
-func (f *FakeServer) answer(b []byte) []byte {
+func (f *FakeServer) answer(b []byte) ([]byte, bool) {
+	f.mu.Lock()
+	u := f.users[userName(b)]
+	f.mu.Unlock()
+	return f.reply1(b), u.Twice
+}
+
+// userName returns the User-Name of an encoded request, or "".
+func userName(b []byte) string {
+	p, err := radius.Parse(b, nil)
+	if err != nil {
+		return ""
+	}
+	return rfc2865.UserName_GetString(p)
+}
+
+func (f *FakeServer) reply1(b []byte) []byte {
 	secret := []byte(f.Secret)
 	p, err := radius.Parse(b, secret)
 	if err != nil {

@@ -52,6 +52,7 @@ type logBuffer struct {
 	once  sync.Once
 }
 
+// Write appends p and notices the server's ready line.
 func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -62,6 +63,7 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String returns everything written so far.
 func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

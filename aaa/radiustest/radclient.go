@@ -47,16 +47,28 @@ func Radclient(ctx context.Context, addr netip.AddrPort, command, secret string,
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	runErr := cmd.Run()
-	res := RadclientResult{Output: out.String(), Attrs: map[string][]string{}}
-	m := receivedRE.FindStringSubmatchIndex(res.Output)
-	if m == nil {
+	res, ok := ParseRadclientOutput(out.String())
+	if !ok {
 		if runErr == nil {
 			runErr = fmt.Errorf("no reply")
 		}
 		return res, fmt.Errorf("radiustest: radclient %s %v: %w\n%s", command, addr, runErr, res.Output)
 	}
-	res.Code = res.Output[m[2]:m[3]]
-	for _, line := range strings.Split(res.Output[m[1]:], "\n")[1:] {
+	// radclient exits non-zero for NAKs and rejects; the reply is what
+	// callers check.
+	return res, nil
+}
+
+// ParseRadclientOutput extracts the first reply from what `radclient -x`
+// printed; ok is false when it shows none.
+func ParseRadclientOutput(out string) (res RadclientResult, ok bool) {
+	res = RadclientResult{Output: out, Attrs: map[string][]string{}}
+	m := receivedRE.FindStringSubmatchIndex(out)
+	if m == nil {
+		return res, false
+	}
+	res.Code = out[m[2]:m[3]]
+	for _, line := range strings.Split(out[m[1]:], "\n")[1:] {
 		if !strings.HasPrefix(line, "\t") {
 			break
 		}
@@ -65,7 +77,5 @@ func Radclient(ctx context.Context, addr netip.AddrPort, command, secret string,
 			res.Attrs[name] = append(res.Attrs[name], unquote(value))
 		}
 	}
-	// radclient exits non-zero for NAKs and rejects; the reply is what
-	// callers check.
-	return res, nil
+	return res, true
 }
