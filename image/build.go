@@ -6,7 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/erxos/erx/firmware"
 )
 
 // Artifacts are the files one board build produced.
@@ -96,6 +100,11 @@ func (b *Builder) Build(ctx context.Context, board Board) (*Artifacts, error) {
 	if _, err := os.Stat("/etc/mke2fs.conf"); err == nil {
 		spec.ExtraFiles = append(spec.ExtraFiles, "/etc/mke2fs.conf:etc/mke2fs.conf")
 	}
+	release, err := b.writeRelease(dir)
+	if err != nil {
+		return nil, err
+	}
+	spec.ExtraFiles = append(spec.ExtraFiles, release+":"+strings.TrimPrefix(firmware.ReleaseFile, "/"))
 	if err := BuildInitramfs(ctx, b.RepoRoot, spec, p); err != nil {
 		return nil, err
 	}
@@ -121,6 +130,30 @@ func (b *Builder) Build(ctx context.Context, board Board) (*Artifacts, error) {
 		}
 	}
 	return a, nil
+}
+
+// writeRelease records this build in dir/erx-release (firmware.Release
+// format) for show version. The build number counts the builds made in
+// this build directory.
+func (b *Builder) writeRelease(dir string) (string, error) {
+	counter := filepath.Join(b.BuildDir, "build-number")
+	n := 0
+	if data, err := os.ReadFile(counter); err == nil {
+		n, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+	}
+	n++
+	if err := os.WriteFile(counter, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("build number: %w", err)
+	}
+	rel := firmware.Release{Version: firmware.Version, BuildID: n, Built: time.Now().UTC().Truncate(time.Minute)}
+	path := filepath.Join(dir, "erx-release")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, rel.Marshal(), 0o644); err != nil {
+		return "", fmt.Errorf("release file: %w", err)
+	}
+	return path, nil
 }
 
 // hostMke2fs finds the host's mke2fs binary to stage as /sbin/mke2fs.
