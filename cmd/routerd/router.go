@@ -16,6 +16,8 @@ import (
 	"github.com/erxos/erx/cli/sshd"
 	"github.com/erxos/erx/firmware"
 	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/mirror"
+	"github.com/erxos/erx/mirror/mirrorcli"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/mgmt"
 )
@@ -30,6 +32,7 @@ type router struct {
 
 	users    *local.Users
 	linecard *linecard.Engine
+	mirror   *mirror.Engine
 	interp   *cli.Interpreter
 	mgmt     *mgmt.Port
 	ssh      *sshd.Server
@@ -70,9 +73,15 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 	if err := registerManagement(tree, b, r.mgmt); err != nil {
 		return nil, err
 	}
+	if err := r.newMirror(); err != nil {
+		return nil, err
+	}
 
 	if err := r.replayStartup(); err != nil {
 		log.Error("startup configuration", "err", err)
+	}
+	if err := r.mirror.Load(); err != nil {
+		log.Error("secure mirroring store", "err", err)
 	}
 	if err := firmware.SetHostname(interp.Hostname()); err != nil && !errors.Is(err, firmware.ErrNotInImage) {
 		log.Warn("hostname", "err", err)
@@ -94,6 +103,32 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 	}
 	r.ssh = srv
 	return r, nil
+}
+
+// newMirror creates the mirroring engine over the line card and registers
+// its (secret) commands. Its configuration lives in its own secure store on
+// flash, never in system.cnf.
+func (r *router) newMirror() error {
+	cfg := mirror.Config{DataPlane: r.linecard, Routes: mirror.FIBRoutes{Source: r.linecard}}
+	if r.store != nil {
+		cfg.Store = r.store
+	}
+	eng, err := mirror.New(cfg)
+	if err != nil {
+		return fmt.Errorf("mirroring engine: %w", err)
+	}
+	r.mirror = eng
+	return mirrorcli.Register(r.interp, eng)
+}
+
+// runMirror runs the mirroring engine's taps and analyzers until ctx ends.
+func (r *router) runMirror(ctx context.Context) error {
+	if err := r.mirror.Start(); err != nil {
+		return fmt.Errorf("mirroring engine: %w", err)
+	}
+	<-ctx.Done()
+	r.mirror.Stop()
+	return ctx.Err()
 }
 
 // replayStartup runs the saved configuration through the interpreter; a
@@ -126,6 +161,7 @@ func (r *router) run(ctx context.Context) error {
 	svcs := []firmware.Service{
 		{Name: "sshd", Run: r.ssh.ListenAndServe},
 		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard) }},
+		{Name: "mirror", Run: r.runMirror},
 	}
 	if m.NIC != "" {
 		svcs = append(svcs, firmware.Service{Name: "mgmt", Run: func(ctx context.Context) error {
