@@ -25,10 +25,11 @@
 //     frames; it answers with TransmitFrame or SendIPv4.
 //   - Tap/CopyQueue/CopyHandler (implemented by the mirror engine)
 //     receive copies of IPv4 packets at an interface direction.
-//   - Dynamic per-subscriber interfaces: a subscriber is to become an
-//     interface like a VLAN subinterface (own index, counters, taps,
-//     virtual router) selected after the port+VLAN lookup by a demux key
-//     (PPPoE session ID or source MAC/IPv4); host routes (Route.Type =
-//     fib.Host) point at it. Until then, access installs Host routes
-//     toward the VLAN subinterface.
+//   - Dynamic per-subscriber interfaces: a PPPoE session becomes an
+//     interface (AddPPPoEInterface: own index, counters, taps, virtual
+//     router) selected after the port+VLAN lookup by PPPoE session ID and
+//     peer MAC; its IPv4 frames are decapsulated and encapsulated in the
+//     fast path, and host routes (Route.Type = fib.Host) point at it. IPoE
+//     subscribers have no interface of their own yet: access installs a
+//     Host route toward the access interface plus a static ARP entry.
 package linecard

@@ -39,6 +39,7 @@ const (
 	Physical Kind = iota // a port, untagged traffic
 	VLANSub              // an 802.1Q subinterface of a port
 	Loopback             // no port; its addresses are local only
+	PPPoESub             // a dynamic PPPoE subscriber interface (one session) over a physical or VLAN interface
 )
 
 // String returns the kind's name.
@@ -50,6 +51,8 @@ func (k Kind) String() string {
 		return "vlan"
 	case Loopback:
 		return "loopback"
+	case PPPoESub:
+		return "pppoe"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -100,6 +103,13 @@ type iface struct {
 	lanes []laneCounters
 	tap   [2]atomic.Pointer[Tap]
 
+	// PPPoE subscriber interfaces: parent, session ID and peer MAC are
+	// fixed at creation; sessions (on a parent) is copy-on-write.
+	parent   *iface
+	sid      uint16
+	peer     [6]byte
+	sessions atomic.Pointer[map[uint16]*iface]
+
 	icmpTAT, bcastTAT atomic.Int64 // token buckets (GCRA theoretical arrival times)
 
 	// guarded by Engine.mu
@@ -125,6 +135,8 @@ type Engine struct {
 	vrs       map[string]*vrouter
 	nextIndex uint32
 	ifaces    atomic.Pointer[[]*iface] // by index; nil holes
+
+	control atomic.Pointer[ControlPlane] // Config.Control, replaceable with SetControlPlane
 
 	running bool
 	stop    atomic.Bool
@@ -156,6 +168,7 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, byName: make(map[string]*iface), vrs: make(map[string]*vrouter), nextIndex: 1}
 	e.vrs[DefaultVirtualRouter] = &vrouter{name: DefaultVirtualRouter, fib: fib.New()}
+	e.SetControlPlane(cfg.Control)
 	workers := 0
 	for _, pc := range ports {
 		if pc.Port == nil || pc.Interface == "" {
@@ -180,6 +193,17 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Clock() }
+
+// SetControlPlane replaces the control plane punted frames go to (nil:
+// they are dropped as unhandled). It may be called while traffic flows,
+// so the control plane can be built after the engine it drives.
+func (e *Engine) SetControlPlane(cp ControlPlane) {
+	if cp == nil {
+		e.control.Store(nil)
+		return
+	}
+	e.control.Store(&cp)
+}
 
 // addIfaceLocked creates an interface; called with e.mu held or before
 // the engine is shared.

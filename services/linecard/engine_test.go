@@ -224,7 +224,7 @@ func (nopControl) HandlePunt(*Punt) {}
 
 func TestPuntAllocs(t *testing.T) {
 	l := newLab(t)
-	l.e.cfg.Control = nopControl{}
+	l.e.SetControlPlane(nopControl{})
 	session := udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 40)
 	session[12], session[13] = 0x88, 0x64 // PPPoE session EtherType
 	if allocs := testing.AllocsPerRun(1000, func() { l.in(0, session) }); allocs != 0 {

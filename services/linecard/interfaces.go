@@ -38,9 +38,10 @@ func (e *Engine) AddLoopback(name string) error {
 	return err
 }
 
-// DeleteInterface removes a VLAN subinterface or loopback with its
-// addresses, routes through it, ARP entries and taps. Physical
-// interfaces cannot be deleted.
+// DeleteInterface removes a VLAN subinterface, loopback or PPPoE
+// subscriber interface with its addresses, routes through it, ARP entries
+// and taps (and, for a VLAN subinterface, the PPPoE subscriber interfaces
+// over it). Physical interfaces cannot be deleted.
 func (e *Engine) DeleteInterface(name string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -51,20 +52,33 @@ func (e *Engine) DeleteInterface(name string) error {
 	if ifc.kind == Physical {
 		return fmt.Errorf("linecard: %q: %w: physical interfaces cannot be deleted", name, ErrBadArgument)
 	}
-	if ifc.kind == VLANSub {
+	e.deleteLocked(ifc)
+	return nil
+}
+
+// deleteLocked removes ifc (and the PPPoE sessions over it).
+func (e *Engine) deleteLocked(ifc *iface) {
+	if m := ifc.sessions.Load(); m != nil {
+		for _, sub := range *m {
+			e.deleteLocked(sub)
+		}
+	}
+	switch ifc.kind {
+	case VLANSub:
 		ifc.port.vlans[ifc.vlan].Store(nil)
+	case PPPoESub:
+		ifc.parent.setSession(ifc.sid, nil)
 	}
 	ifc.up.Store(false)
 	e.withdrawLocked(ifc, true)
 	ifc.tap[Ingress].Store(nil)
 	ifc.tap[Egress].Store(nil)
 	ifc.arp.Clear()
-	delete(e.byName, name)
+	delete(e.byName, ifc.name)
 	old := *e.ifaces.Load()
 	tbl := append([]*iface(nil), old...)
 	tbl[ifc.index] = nil
 	e.ifaces.Store(&tbl)
-	return nil
 }
 
 // SetAdminUp sets the administrative state (`shutdown` / `no shutdown`).
@@ -138,6 +152,12 @@ type InterfaceInfo struct {
 	MAC           [6]byte
 	Description   string
 	Addresses     []netip.Prefix
+	// Parent, SessionID and PeerMAC describe a PPPoE subscriber
+	// interface (Kind PPPoESub): the access interface it rides on, its
+	// PPPoE session ID and the subscriber's MAC address.
+	Parent    string
+	SessionID uint16
+	PeerMAC   [6]byte
 }
 
 func (e *Engine) infoLocked(ifc *iface) InterfaceInfo {
@@ -146,6 +166,10 @@ func (e *Engine) infoLocked(ifc *iface) InterfaceInfo {
 		Addresses: append([]netip.Prefix(nil), *ifc.addrs.Load()...)}
 	if ifc.port != nil {
 		in.Port = ifc.port.p.Name()
+	}
+	if ifc.parent != nil {
+		in.Parent, in.SessionID, in.PeerMAC = ifc.parent.name, ifc.sid, ifc.peer
+		in.VLAN = ifc.parent.vlan
 	}
 	return in
 }

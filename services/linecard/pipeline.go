@@ -11,8 +11,13 @@ import (
 	"github.com/erxos/erx/services/linecard/port"
 )
 
-// maxL2 is the largest link header the pipeline writes (Ethernet + tag).
-const maxL2 = header.EthernetHeaderLen + header.VLANTagLen
+// taggedLen is the length of an 802.1Q-tagged Ethernet header.
+const taggedLen = header.EthernetHeaderLen + header.VLANTagLen
+
+// maxL2 is the largest link header the pipeline writes: Ethernet, an
+// 802.1Q tag and, for a PPPoE subscriber interface, the PPPoE header and
+// the PPP protocol field.
+const maxL2 = taggedLen + pppoeEncapLen
 
 // worker forwards the frames of one receive queue of one port. Every
 // worker owns a counter lane and a transmit lane. Two more workers
@@ -167,7 +172,7 @@ func (w *worker) frame(i int) {
 	off := port.Headroom + header.EthernetHeaderLen // L3 offset in buf
 	var vlan uint16
 	if et == header.EtherTypeVLAN {
-		if len(f) < maxL2 {
+		if len(f) < taggedLen {
 			w.drop(in, DropRunt)
 			return
 		}
@@ -214,6 +219,9 @@ func (w *worker) frame(i int) {
 	case header.EtherTypePPPoEDiscovery:
 		w.punt(in, vlan, PuntPPPoEDiscovery, buf, off, off+l3len)
 	case header.EtherTypePPPoESession:
+		if w.pppoeSession(i, in, eth, buf, off, l3len, vlan) {
+			return
+		}
 		w.punt(in, vlan, PuntPPPoESession, buf, off, off+l3len)
 	default:
 		w.drop(in, DropUnknownEtherType)
@@ -223,11 +231,12 @@ func (w *worker) frame(i int) {
 // punt hands the frame whose L3 starts at off to the control plane,
 // with any VLAN tag removed.
 func (w *worker) punt(in *iface, vlan uint16, r PuntReason, buf []byte, off, end int) {
-	cp := w.e.cfg.Control
-	if cp == nil {
+	cpp := w.e.control.Load()
+	if cpp == nil || in.kind == PPPoESub { // nothing is punted from inside a PPPoE session
 		w.drop(in, DropUnhandled)
 		return
 	}
+	cp := *cpp
 	start := off - header.EthernetHeaderLen
 	if start > port.Headroom { // tagged: move the MAC addresses over the tag
 		copy(buf[start:start+12], buf[start-header.VLANTagLen:start-header.VLANTagLen+12])
@@ -381,7 +390,7 @@ func (w *worker) send(i int, in *iface, vr *vrouter, r *fib.Route, buf []byte, o
 		}
 	}
 	out := w.e.ifaceByIndex(outIdx)
-	if out == nil || out.port == nil || !out.up.Load() || !out.port.phys.up.Load() {
+	if out == nil || out.port == nil || !out.up.Load() || !out.port.phys.up.Load() || out.parent != nil && !out.parent.up.Load() {
 		w.unreachable(i, in, buf, off, n, forwarded)
 		return
 	}
@@ -407,6 +416,10 @@ func (w *worker) send(i int, in *iface, vr *vrouter, r *fib.Route, buf []byte, o
 // resolveAndEmit finds the MAC address of next hop nh on out and emits
 // the packet at buf[off:off+n], or queues it while ARP resolves.
 func (w *worker) resolveAndEmit(out *iface, nh uint32, buf []byte, off, n int) {
+	if out.kind == PPPoESub { // point-to-point: the peer is known
+		w.emit(out, out.peer, buf, off, n)
+		return
+	}
 	mac, ok := out.arp.Lookup(nh)
 	if !ok {
 		var res arp.Result
@@ -436,21 +449,30 @@ func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 	if t := out.tap[Egress].Load(); t != nil {
 		w.mirror(out, t, Egress, buf[off:off+n])
 	}
-	start := off - header.EthernetHeaderLen
-	if out.kind == VLANSub {
+	l2, et, l3 := out, uint16(header.EtherTypeIPv4), off
+	if out.kind == PPPoESub {
+		l3 = off - pppoeEncapLen
+		putPPPoESession(buf[l3:off], out.sid, n)
+		l2, et = out.parent, header.EtherTypePPPoESession
+		c := &out.lanes[w.lane] // the session counts IP bytes, its parent frames
+		c.outPackets.Add(1)
+		c.outBytes.Add(uint64(n))
+	}
+	start := l3 - header.EthernetHeaderLen
+	if l2.kind == VLANSub {
 		start -= header.VLANTagLen
 		binary.BigEndian.PutUint16(buf[start+12:], header.EtherTypeVLAN)
-		binary.BigEndian.PutUint16(buf[start+14:], out.vlan)
+		binary.BigEndian.PutUint16(buf[start+14:], l2.vlan)
 	}
 	copy(buf[start:start+6], mac[:])
-	copy(buf[start+6:start+12], out.mac[:])
-	binary.BigEndian.PutUint16(buf[off-2:], header.EtherTypeIPv4)
+	copy(buf[start+6:start+12], l2.mac[:])
+	binary.BigEndian.PutUint16(buf[l3-2:], et)
 	end := off + n
 	if end-start < header.EthernetMinFrame && start+header.EthernetMinFrame <= len(buf) {
 		clear(buf[end : start+header.EthernetMinFrame])
 		end = start + header.EthernetMinFrame
 	}
-	c := &out.lanes[w.lane]
+	c := &l2.lanes[w.lane]
 	c.outPackets.Add(1)
 	c.outBytes.Add(uint64(end - start))
 	pi := out.port.idx
@@ -471,6 +493,9 @@ func (w *worker) mirror(ifc *iface, t *Tap, dir Direction, pkt []byte) {
 // builds the error in the worker's scratch buffer for slot i.
 func (w *worker) icmpError(i int, in *iface, p header.IPv4, typ, code uint8, mtu uint16) {
 	addrs := *in.addrs.Load()
+	if len(addrs) == 0 && in.parent != nil { // unnumbered subscriber interface
+		addrs = *in.parent.addrs.Load()
+	}
 	if len(addrs) == 0 || p.FragmentOffset() != 0 {
 		return
 	}

@@ -1,0 +1,237 @@
+package subcli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/erxos/erx/aaa/radius"
+	"github.com/erxos/erx/cli/command"
+	"github.com/erxos/erx/cli/table"
+	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/subscribers"
+)
+
+var execModes = []command.Mode{command.Exec}
+
+func (s *state) execCommands() []*command.Command {
+	return []*command.Command{
+		{Syntax: "show subscribers [{username <user:word>|interface <if:interface>|summary}]", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "subscribers": "Subscriber sessions",
+				"username": "Sessions of one user", "user": "User name (with domain)", "interface": "Sessions on one interface",
+				"if": "Interface", "summary": "Session counts"},
+			Run: s.showSubscribers},
+		{Syntax: "show pppoe sessions", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "pppoe": "PPPoE information", "sessions": "PPPoE sessions"},
+			Run:  s.showPPPoESessions},
+		{Syntax: "show ppp interface", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "ppp": "PPP information", "interface": "PPP interfaces"},
+			Run:  s.showPPPInterface},
+		{Syntax: "show ip local pool [<name:word>]", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "ip": "IP information", "local": "Local address server",
+				"pool": "Address pools", "name": "Pool name"},
+			Run: s.showPools},
+		{Syntax: "show radius {statistics|servers}", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "radius": "RADIUS information",
+				"statistics": "Per-server counters", "servers": "Configured servers"},
+			Run: s.showRADIUS},
+		{Syntax: "logout subscribers {all|username <user:word>|interface <if:interface>}", Modes: execModes, Privilege: 10,
+			Help: command.Help{"logout": "Log out subscribers", "subscribers": "Subscriber sessions", "all": "Every subscriber",
+				"username": "Sessions of one user", "user": "User name", "interface": "Sessions on one interface", "if": "Interface"},
+			Run: s.logout},
+	}
+}
+
+func (s *state) showSubscribers(ctx *command.Context, req *command.Request) error {
+	e := s.d.Engine
+	q := subscribers.Query{}
+	switch {
+	case req.Has("user"):
+		q.Username = req.String("user")
+	case req.Has("if"):
+		q.Interface = ifName(req.Interface("if"))
+	}
+	ss := e.Table().Find(q)
+	if req.Keyword("summary") {
+		var ppp, ip int
+		for _, x := range ss {
+			if x.Type == subscribers.TypePPPoE {
+				ppp++
+			} else {
+				ip++
+			}
+		}
+		return table.Render(ctx.Out, []string{"Subscriber Type", "Count"},
+			[][]string{{"PPP", strconv.Itoa(ppp)}, {"IP", strconv.Itoa(ip)}, {"Total", strconv.Itoa(len(ss))}})
+	}
+	if len(ss) == 0 {
+		fmt.Fprintln(ctx.Out, "No subscribers found")
+		return nil
+	}
+	var rows [][]string
+	for _, x := range ss {
+		addr, login := table.Placeholder, table.Placeholder
+		if x.Address.IsValid() {
+			addr = x.Address.String()
+		}
+		if !x.LoginTime.IsZero() {
+			login = x.LoginTime.Format("Mon Jan 2 15:04:05 2006")
+		}
+		user := x.Username
+		if user == "" {
+			user = table.Placeholder
+		}
+		iface := x.Interface
+		if iface == "" {
+			iface = x.AccessInterface
+		}
+		rows = append(rows, []string{user, strings.ToUpper(x.Type.String()), addr, display(iface), vrName(x.VirtualRouter), login})
+	}
+	return table.Render(ctx.Out, []string{"User Name", "Type", "IP Address", "Interface", "VR", "Login Time"}, rows)
+}
+
+func (s *state) showPPPoESessions(ctx *command.Context, _ *command.Request) error {
+	all := s.d.Engine.PPPoESessions()
+	var rows [][]string
+	for _, name := range sortedKeys(all) {
+		for _, ps := range all[name] {
+			rows = append(rows, []string{display(name), strconv.Itoa(int(ps.ID)),
+				radius.FormatMAC(net.HardwareAddr(ps.PeerMAC[:]), radius.MACDotted), ps.ServiceName,
+				max(s.d.Clock().Sub(ps.Started), 0).Truncate(time.Second).String()})
+		}
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(ctx.Out, "No PPPoE sessions")
+		return nil
+	}
+	return table.Render(ctx.Out, []string{"Interface", "Session", "Client MAC", "Service", "Up Time"}, rows)
+}
+
+func (s *state) showPPPInterface(ctx *command.Context, _ *command.Request) error {
+	var rows [][]string
+	for _, p := range s.d.Engine.PPPStates() {
+		user := p.Username
+		if user == "" {
+			user = table.Placeholder
+		}
+		rows = append(rows, []string{display(p.Interface), user, p.LCP.String(), p.IPCP.String(),
+			strconv.FormatUint(p.Counters.EchoSent, 10), strconv.FormatUint(p.Counters.EchoReplies, 10)})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(ctx.Out, "No PPP interfaces")
+		return nil
+	}
+	return table.Render(ctx.Out, []string{"Interface", "User Name", "LCP", "IPCP", "Echo Sent", "Echo Replies"}, rows)
+}
+
+func (s *state) showPools(ctx *command.Context, req *command.Request) error {
+	vr := vrName(ctx.VR)
+	srv, ok := s.d.Pools.Lookup(vr)
+	if !ok {
+		if req.Has("name") {
+			return fmt.Errorf("no pool %q", req.String("name"))
+		}
+		fmt.Fprintln(ctx.Out, "No local address pools")
+		return nil
+	}
+	us := srv.Usage(req.String("name"))
+	if len(us) == 0 && req.Has("name") {
+		return fmt.Errorf("no pool %q", req.String("name"))
+	}
+	var rows [][]string
+	for _, u := range us {
+		for i, r := range u.Ranges {
+			name := u.Name
+			if i > 0 {
+				name = ""
+			}
+			end := r.End
+			if !end.IsValid() {
+				end = r.Start
+			}
+			rows = append(rows, []string{name, r.Start.String(), end.String(), strconv.Itoa(r.Size), strconv.Itoa(r.InUse),
+				fmt.Sprintf("%d%%", pct(r.InUse, r.Size))})
+		}
+	}
+	return table.Render(ctx.Out, []string{"Pool", "Start", "End", "Size", "In Use", "Utilization"}, rows)
+}
+
+func pct(a, b int) int {
+	if b == 0 {
+		return 0
+	}
+	return a * 100 / b
+}
+
+func (s *state) showRADIUS(ctx *command.Context, req *command.Request) error {
+	auth, acct := s.d.Engine.RADIUSStats()
+	if req.Keyword("servers") {
+		s.mu.Lock()
+		var rows [][]string
+		for _, r := range s.servers {
+			port := orDefault(r.port, map[string]int{kindAuth: 1812, kindAcct: 1813, kindDynamic: radius.DefaultDynamicPort}[r.kind])
+			timeout, retr := strconv.Itoa(orDefault(r.timeout, 3)), "3"
+			if r.retransmit >= 0 {
+				retr = strconv.Itoa(r.retransmit)
+			}
+			if r.kind == kindDynamic {
+				timeout, retr = table.Placeholder, table.Placeholder
+			}
+			rows = append(rows, []string{r.addr.String(), r.kind, strconv.Itoa(port), timeout, retr, strconv.Itoa(r.deadtime)})
+		}
+		s.mu.Unlock()
+		if len(rows) == 0 {
+			fmt.Fprintln(ctx.Out, "No RADIUS servers configured")
+			return nil
+		}
+		return table.Render(ctx.Out, []string{"Server", "Type", "UDP Port", "Timeout", "Retransmit", "Deadtime"}, rows)
+	}
+	var rows [][]string
+	add := func(kind string, st []radius.ServerStats) {
+		for _, x := range st {
+			state := "up"
+			if x.Dead {
+				state = "dead"
+			}
+			rows = append(rows, []string{x.Addr.String(), kind, state, u(x.Requests), u(x.Retransmits), u(x.Timeouts),
+				u(x.Accepts), u(x.Rejects), u(x.AccountingResponses), u(x.BadAuthenticators + x.Malformed), u(x.Pending)})
+		}
+	}
+	add(kindAuth, auth)
+	add(kindAcct, acct)
+	if len(rows) == 0 {
+		fmt.Fprintln(ctx.Out, "No RADIUS servers configured")
+	} else if err := table.Render(ctx.Out, []string{"Server", "Type", "State", "Requests", "Retransmits", "Timeouts",
+		"Accepts", "Rejects", "Acct Responses", "Bad Replies", "Pending"}, rows); err != nil {
+		return err
+	}
+	if st, ok := s.d.Engine.DynamicStats(); ok {
+		fmt.Fprintf(ctx.Out, "Dynamic requests: CoA %d (ACK %d, NAK %d), Disconnect %d (ACK %d, NAK %d), dropped %d\n",
+			st.CoARequests, st.CoAACKs, st.CoANAKs, st.DisconnectRequests, st.DisconnectACKs, st.DisconnectNAKs,
+			st.UnknownClients+st.BadAuthenticators+st.Malformed+st.UnknownTypes+st.Stale)
+	}
+	a := s.d.Engine.AccountingStats()
+	fmt.Fprintf(ctx.Out, "Accounting records: start %d, interim %d, stop %d, failed %d, dropped %d\n",
+		a.Starts, a.Interims, a.Stops, a.Failed, a.Dropped)
+	return nil
+}
+
+func u(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func (s *state) logout(ctx *command.Context, req *command.Request) error {
+	q := subscribers.Query{}
+	switch {
+	case req.Has("user"):
+		q.Username = req.String("user")
+	case req.Has("if"):
+		q.Interface = ifName(req.Interface("if"))
+	case !req.Keyword("all"):
+		return errors.New("nothing selected")
+	}
+	n := s.d.Engine.Logout(q, subscriber.CauseAdminReset)
+	fmt.Fprintf(ctx.Out, "%d subscriber(s) logged out\n", n)
+	return nil
+}
