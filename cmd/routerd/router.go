@@ -20,6 +20,7 @@ import (
 	"github.com/erxos/erx/mirror/mirrorcli"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/mgmt"
+	"github.com/erxos/erx/services/subscribers"
 )
 
 // router is the composed box: what routerd supervises after boot.
@@ -33,6 +34,7 @@ type router struct {
 	users    *local.Users
 	linecard *linecard.Engine
 	mirror   *mirror.Engine
+	subs     *subscribers.Engine
 	interp   *cli.Interpreter
 	mgmt     *mgmt.Port
 	ssh      *sshd.Server
@@ -73,6 +75,9 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 	if err := registerManagement(tree, b, r.mgmt); err != nil {
 		return nil, err
 	}
+	if err := r.newSubscribers(); err != nil {
+		return nil, fmt.Errorf("subscribers: %w", err)
+	}
 	if err := r.newMirror(); err != nil {
 		return nil, err
 	}
@@ -109,7 +114,8 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 // its (secret) commands. Its configuration lives in its own secure store on
 // flash, never in system.cnf.
 func (r *router) newMirror() error {
-	cfg := mirror.Config{DataPlane: r.linecard, Routes: mirror.FIBRoutes{Source: r.linecard}}
+	cfg := mirror.Config{DataPlane: r.linecard, Routes: mirror.FIBRoutes{Source: r.linecard},
+		Sessions: subscriberSessions{r.subs}}
 	if r.store != nil {
 		cfg.Store = r.store
 	}
@@ -162,6 +168,7 @@ func (r *router) run(ctx context.Context) error {
 		{Name: "sshd", Run: r.ssh.ListenAndServe},
 		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard) }},
 		{Name: "mirror", Run: r.runMirror},
+		{Name: "subscribers", Run: func(ctx context.Context) error { <-ctx.Done(); return r.subs.Close() }},
 	}
 	if m.NIC != "" {
 		svcs = append(svcs, firmware.Service{Name: "mgmt", Run: func(ctx context.Context) error {
