@@ -32,6 +32,9 @@ func (in *Interpreter) registerCore() error {
 		"interface": "Select an interface to configure",
 		"write":     "Write the running configuration",
 		"service":   "Configure system services",
+		"copy":      "Copy a file",
+		"boot":      "Configure what the system boots",
+		"aaa":       "Configure authentication, authorization, and accounting characteristics",
 	} {
 		t.KeywordHelp(w, h)
 	}
@@ -115,10 +118,6 @@ func (in *Interpreter) registerCore() error {
 		{Syntax: "show users", Modes: []command.Mode{command.Exec}, Privilege: 1,
 			Help: command.Help{"users": "Display information about terminal lines"},
 			Run:  in.showUsers},
-		{Syntax: "show {configuration|running-configuration}", Modes: []command.Mode{command.Exec}, Privilege: 10,
-			Help: command.Help{"configuration": "Display the current configuration",
-				"running-configuration": "Display the current configuration"},
-			Run: func(ctx *command.Context, _ *command.Request) error { return in.showConfiguration(ctx.Out) }},
 		{Syntax: "clear line vty <n:0-29>", Modes: []command.Mode{command.Exec}, Privilege: 10,
 			Help: command.Help{"line": "Reset a terminal line", "vty": "Virtual terminal", "n": "Line number"},
 			Run: func(ctx *command.Context, req *command.Request) error {
@@ -188,6 +187,12 @@ func (in *Interpreter) registerCore() error {
 	if err := in.registerPrivilege(); err != nil {
 		return err
 	}
+	for _, reg := range []func() error{in.registerShowConfiguration, in.registerFiles, in.registerSystem,
+		in.registerAccessLists, in.registerMethodLists} {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
 	return t.AddConfig(command.ConfigSection{Order: command.OrderSystem, Name: "cli", Write: in.writeSystemConfig})
 }
 
@@ -213,6 +218,8 @@ func (in *Interpreter) writeSystemConfig(w io.Writer) error {
 			fmt.Fprintf(w, "enable secret level %d 5 %s\n", lvl, h)
 		}
 	}
+	in.writeClock(w)
+	in.writeBanners(w)
 	return nil
 }
 
@@ -277,26 +284,12 @@ func (in *Interpreter) reload(ctx *command.Context, _ *command.Request) error {
 	return in.opts.System.Reload()
 }
 
-func (in *Interpreter) showConfiguration(w io.Writer) error {
-	in.cfgMu.Lock()
-	cfg, err := in.runningConfigLocked()
-	in.cfgMu.Unlock()
-	if err != nil {
-		return err
-	}
-	now := in.opts.Now()
-	fmt.Fprintf(w, "! Configuration script being generated on %s\n", strings.ToUpper(now.Format("Mon Jan 2 2006 15:04:05 MST")))
-	fmt.Fprintf(w, "! %s\n!\n", in.opts.System.Identity().Copyright)
-	w.Write(cfg)
-	fmt.Fprintln(w, "!\n! end of generated configuration script")
-	return nil
-}
-
 func (in *Interpreter) showVersion(w io.Writer) error {
 	sys := in.opts.System
 	id := sys.Identity()
 	boot := sys.BootTime()
 	up := in.opts.Now().Sub(boot)
+	boot = boot.In(in.clock.Load().loc)
 	fmt.Fprintf(w, "%s\n%s\nSystem Release: %s\n", id.Product, id.Copyright, id.ReleaseFile)
 	fmt.Fprintf(w, "\tVersion: %s [BuildId %d]   (%s)\n", id.Version, id.BuildID, id.BuildTime.Format("January 2, 2006  15:04"))
 	fmt.Fprintf(w, "System running for: %s\n", longDuration(up))

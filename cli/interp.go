@@ -32,6 +32,16 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil: time.Now.
 	Now func() time.Time
+	// Files is the flash for dir, delete, copy, rename, configure file,
+	// boot config, show boot and output redirection; nil: those commands
+	// say that no flash is available. *flash.Dir satisfies it.
+	Files FileStore
+	// StartupFile is the name of the saved configuration in Files;
+	// "" means DefaultStartupFile (system.cnf). Files must not be written
+	// over it except by the Committer.
+	StartupFile string
+	// Log reads the system log for show log; nil: not available.
+	Log LogReader
 }
 
 // Interpreter is the router's one command interpreter: the command tree,
@@ -49,9 +59,15 @@ type Interpreter struct {
 	enableSecret [16]string // bcrypt hashes per level
 	committed    []byte     // last committed running configuration
 
-	linesMu     sync.RWMutex
-	lines       Lines
-	execTimeout [MaxVTY]time.Duration
+	banners map[string]banner // motd, exec; under cfgMu (read with bannerMu)
+	clock   atomic.Pointer[clockZone]
+	acls    *accessLists
+	methods *methodLists
+
+	linesMu sync.RWMutex
+	lines   Lines
+	vty     [MaxVTY]lineConfig
+	vtyTop  int // lines vtyTop..MaxVTY-1 are removed (no line vty N)
 }
 
 // New returns an interpreter with the core commands registered.
@@ -65,7 +81,15 @@ func New(opts Options) (*Interpreter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	in := &Interpreter{tree: command.NewTree(), opts: opts, log: opts.Logger}
+	if opts.StartupFile == "" {
+		opts.StartupFile = DefaultStartupFile
+	}
+	in := &Interpreter{tree: command.NewTree(), opts: opts, log: opts.Logger,
+		banners: map[string]banner{}, acls: newAccessLists(), methods: newMethodLists(), vtyTop: MaxVTY}
+	for i := range in.vty {
+		in.vty[i] = defaultLineConfig()
+	}
+	in.clock.Store(&clockZone{name: "UTC", loc: time.UTC})
 	in.setHostname(DefaultHostname)
 	if err := in.registerCore(); err != nil {
 		return nil, fmt.Errorf("cli: register core commands: %w", err)
@@ -96,9 +120,6 @@ func (in *Interpreter) getLines() Lines {
 func (in *Interpreter) Hostname() string { return *in.hostname.Load() }
 
 func (in *Interpreter) setHostname(name string) { in.hostname.Store(&name) }
-
-// Banner is the login banner text.
-func (in *Interpreter) Banner() string { return in.opts.Banner }
 
 // RunningConfig returns the running configuration as CLI lines, every
 // section in order, without the show configuration header and trailer.
@@ -164,6 +185,12 @@ const maxReplayLine = 64 << 10
 // is committed. It returns an error only if reading r fails.
 func (in *Interpreter) Replay(r io.Reader, report func(lineNo int, line string, err error)) error {
 	ctx := &command.Context{Out: io.Discard, Level: 15, Mode: command.Config, VR: "default"}
+	return in.replay(ctx, r, report)
+}
+
+// replay runs the lines of r in ctx (which starts in Global
+// Configuration).
+func (in *Interpreter) replay(ctx *command.Context, r io.Reader, report func(lineNo int, line string, err error)) error {
 	br := bufio.NewReader(r)
 	for n := 1; ; n++ {
 		line, rerr := readLine(br)

@@ -59,7 +59,8 @@ func (in *Interpreter) registerPrivilege() error {
 	}); err != nil {
 		return err
 	}
-	return in.tree.AddConfig(command.ConfigSection{Order: command.OrderSystem + 50, Name: "cli/privilege", Write: in.writePrivileges})
+	return in.tree.AddConfig(command.ConfigSection{Order: command.OrderSystem + 50, Name: "cli/privilege",
+		Category: "management cli command-privileges", Write: in.writePrivileges})
 }
 
 func (in *Interpreter) writePrivileges(w io.Writer) error {

@@ -107,8 +107,11 @@ func (s *Session) Run(rw io.ReadWriter) error {
 	out := s.ed.Writer()
 	id := s.in.opts.System.Identity()
 	fmt.Fprintf(out, "Logged in on vty %d via %s.\n%s\n\n", s.opts.VTY, s.opts.Via, id.Copyright)
-	if b := s.in.opts.Banner; b != "" {
-		io.WriteString(out, strings.TrimRight(b, "\n")+"\n")
+	motd, exec := s.in.loginBanners(s.opts.VTY)
+	for _, b := range []string{motd, exec} {
+		if b != "" {
+			io.WriteString(out, strings.TrimRight(b, "\n")+"\n")
+		}
 	}
 	for !s.done {
 		s.ed.SetWidth(int(s.width.Load()))
@@ -181,10 +184,11 @@ func (s *Session) help(line string) string {
 // errFailed marks a line whose error text is already in the output.
 var errFailed = errors.New("command failed")
 
-// run parses and executes one line and returns its output (filtered);
-// indent is the prompt width for the caret marker.
+// run parses and executes one line and returns its output (filtered, or
+// empty when redirected to a file); indent is the prompt width for the
+// caret marker.
 func (s *Session) run(line string, indent int) (string, error) {
-	req, filter, err := s.parse(line)
+	req, filter, redir, err := s.parse(line)
 	if err != nil {
 		var pe *command.ParseError
 		if errors.As(err, &pe) {
@@ -220,19 +224,42 @@ func (s *Session) run(line string, indent int) (string, error) {
 	}
 	s.ctx.Out = nil
 	text := out.String()
-	if err != nil {
-		text += errorText(err)
-	}
 	if filter != nil {
 		text = filter.Apply(text)
+	}
+	if redir != nil && err == nil {
+		if werr := s.in.writeUserFile(redir.file, []byte(text), redir.appendTo); werr != nil {
+			return errorText(werr), werr
+		}
+		return "", nil
+	}
+	if err != nil {
+		if filter != nil {
+			return text + errorText(err), err
+		}
+		text += errorText(err)
 	}
 	return text, err
 }
 
-// parse splits off an output filter ("show ... | include RE") when the
-// part before '|' is an Exec command, and parses the line.
-func (s *Session) parse(line string) (*command.Request, *term.Filter, error) {
-	for _, t := range command.Tokenize(line) {
+// redirection is "> FILE" or ">> FILE" after a show command.
+type redirection struct {
+	file     string
+	appendTo bool
+}
+
+// parse splits off an output redirection ("show ... > FILE") and an
+// output filter ("show ... | include RE") when the part before them is an
+// Exec command, and parses the line.
+func (s *Session) parse(line string) (*command.Request, *term.Filter, *redirection, error) {
+	toks := command.Tokenize(line)
+	if n := len(toks); n >= 3 && !toks[n-2].Quoted && (toks[n-2].Text == ">" || toks[n-2].Text == ">>") {
+		req, f, _, err := s.parse(line[:toks[n-2].Start])
+		if err == nil && req != nil && !req.Mode.IsConfig() {
+			return req, f, &redirection{file: toks[n-1].Text, appendTo: toks[n-2].Text == ">>"}, nil
+		}
+	}
+	for _, t := range toks {
 		if t.Text != "|" || t.Quoted {
 			continue
 		}
@@ -242,12 +269,12 @@ func (s *Session) parse(line string) (*command.Request, *term.Filter, error) {
 		}
 		f, ferr := term.ParseFilter(line[t.End:])
 		if ferr != nil {
-			return nil, nil, ferr
+			return nil, nil, nil, ferr
 		}
-		return req, f, nil
+		return req, f, nil, nil
 	}
 	req, err := s.in.tree.Parse(&s.ctx, line)
-	return req, nil, err
+	return req, nil, nil, err
 }
 
 // errorText is how an error is shown: "% message\n".

@@ -14,7 +14,7 @@ import (
 
 // registerInterfaces adds a small interface feature the way other packages
 // will: a sub-mode command, a sub-mode command, and a config section.
-func registerInterfaces(t *testing.T, in *Interpreter) {
+func registerInterfaces(t testing.TB, in *Interpreter) {
 	t.Helper()
 	addrs := map[string]string{}
 	var order []string
@@ -245,7 +245,7 @@ func TestInteractiveRun(t *testing.T) {
 func TestInteractiveHelpAndPaging(t *testing.T) {
 	in, _, _ := newTestInterp(t)
 	out := runInteractive(in, 1, "show ?\x15terminal length 3\rshow version\r \x03q")
-	if !strings.Contains(out, "host1>show ?\r\n  hardware   Display the hardware inventory\r\n  history    Display the session command history\r\n") {
+	if !strings.Contains(out, "host1>show ?\r\n  clock        Display the system clock\r\n  environment  Display power, fan and temperature status\r\n  hardware     Display the hardware inventory\r\n  history      Display the session command history\r\n") {
 		t.Errorf("help output:\n%q", out)
 	}
 	if strings.Contains(out, "configuration") {
@@ -310,6 +310,8 @@ func TestUsersAndClearLine(t *testing.T) {
 func FuzzReplay(f *testing.F) {
 	f.Add("hostname a\ninterface gigabitEthernet 1/0/0\n ip address 1.1.1.1 255.255.255.0\nexit\n")
 	f.Add("enable secret level 3 5 $2a$10$xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nservice manual-commit\n")
+	f.Add("banner motd #hi\\nthere#\nclock timezone EST -5\naccess-list a permit 10.0.0.0 0.0.0.255\naaa authentication login x none local\n" +
+		"line vty 0 4\n access-class a in\n login authentication x\n no motd-banner\nno line vty 9\n")
 	f.Fuzz(func(t *testing.T, cfg string) {
 		in, err := New(Options{System: &fakeSystem{}})
 		if err != nil {

@@ -130,6 +130,7 @@ type Tree struct {
 	wordHelp map[string]string
 	sections []ConfigSection
 	privs    []PrivilegeOverride
+	vrs      func() []string
 }
 
 // NewTree returns an empty tree.
@@ -278,30 +279,94 @@ func firstNonEmpty(s ...string) string {
 
 // Suggested ConfigSection orders: sections are written in this sequence.
 const (
-	OrderSystem     = 100 // hostname, service, enable secrets
-	OrderAAA        = 200 // username, aaa
-	OrderVirtual    = 300 // virtual routers
-	OrderInterfaces = 400 // interface blocks
-	OrderRouting    = 500 // ip route, routers
-	OrderRadius     = 600 // radius servers
-	OrderLines      = 900 // line vty
+	OrderSystem      = 100 // hostname, service, enable secrets, banners
+	OrderAAA         = 200 // username, aaa
+	OrderAccessLists = 250 // access-list
+	OrderVirtual     = 300 // virtual routers
+	OrderInterfaces  = 400 // interface blocks
+	OrderRouting     = 500 // ip route, routers
+	OrderRadius      = 600 // radius servers
+	OrderLines       = 900 // line vty
 )
 
 // ConfigSection is one feature's part of the running configuration.
+//
+// A section writes global lines with Write and, if the feature keeps state
+// per virtual router, that state with WriteVR. The running configuration
+// is every section's Write (and WriteVR for the default virtual router)
+// in order, then, for each other virtual router the tree's VR lister
+// names, a "virtual-router NAME" line followed by every section's WriteVR
+// for it. Replaying that text recreates the state, because
+// `virtual-router NAME` switches the replay's context.
+//
+// Interface blocks need nothing special: `show configuration interface IF`
+// picks the blocks that start with the line "interface IF" (plus their
+// indented lines, and the subinterfaces of IF) from every section.
 type ConfigSection struct {
 	// Order places the section (ascending); ties are broken by Name.
 	Order int
 	// Name identifies the section, e.g. "aaa/local".
 	Name string
-	// Write writes the section as CLI command lines, each ending in "\n";
-	// sub-mode lines are indented by one space.
+	// Category is the section's place in `show configuration category`,
+	// one of Categories (e.g. "management cli command-privileges"). Empty:
+	// the category the Order's band suggests (see CategoryOf).
+	Category string
+	// Write writes the section's global lines as CLI command lines, each
+	// ending in "\n"; sub-mode lines are indented by one space. May be nil
+	// when WriteVR is set.
 	Write func(w io.Writer) error
+	// WriteVR, if set, writes the section's lines for virtual router vr
+	// ("default" for the default one), without a virtual-router line.
+	WriteVR func(w io.Writer, vr string) error
+}
+
+// Categories are the configuration categories of `show configuration
+// category`, as keyword paths.
+var Categories = []string{
+	"system",
+	"aaa",
+	"access-lists",
+	"virtual-routers",
+	"interfaces",
+	"routing",
+	"radius",
+	"management cli command-privileges",
+	"management lines",
+}
+
+// CategoryOf is the category of s: its Category, or the one its Order's
+// band suggests.
+func CategoryOf(s ConfigSection) string {
+	if s.Category != "" {
+		return s.Category
+	}
+	switch {
+	case s.Order < OrderAAA:
+		return "system"
+	case s.Order < OrderAccessLists:
+		return "aaa"
+	case s.Order < OrderVirtual:
+		return "access-lists"
+	case s.Order < OrderInterfaces:
+		return "virtual-routers"
+	case s.Order < OrderRouting:
+		return "interfaces"
+	case s.Order < OrderRadius:
+		return "routing"
+	case s.Order < OrderLines:
+		return "radius"
+	default:
+		return "management lines"
+	}
 }
 
 // AddConfig registers a running-configuration section.
 func (t *Tree) AddConfig(s ConfigSection) error {
-	if s.Write == nil || s.Name == "" {
+	if (s.Write == nil && s.WriteVR == nil) || s.Name == "" {
 		return errors.New("config section needs a name and a writer")
+	}
+	if s.Category != "" && !knownCategory(s.Category) {
+		return fmt.Errorf("config section %q: unknown category %q", s.Name, s.Category)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -320,13 +385,100 @@ func (t *Tree) AddConfig(s ConfigSection) error {
 	return nil
 }
 
+func knownCategory(c string) bool {
+	for _, x := range Categories {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// SetVirtualRouters sets the function that lists the virtual routers
+// other than "default" whose WriteVR blocks the configuration holds (the
+// virtual-router feature provides it). Without it only the default
+// virtual router is written.
+func (t *Tree) SetVirtualRouters(list func() []string) {
+	t.mu.Lock()
+	t.vrs = list
+	t.mu.Unlock()
+}
+
+// ConfigFilter selects part of the running configuration.
+type ConfigFilter struct {
+	// Category, if not empty, keeps the sections whose category is this
+	// keyword path or lies under it ("management" keeps both management
+	// categories).
+	Category string
+	// VR, if not empty, keeps only the WriteVR lines of that virtual
+	// router, preceded by "virtual-router VR" unless it is "default".
+	VR string
+}
+
 // WriteConfig writes every section's lines, in order, to w.
 func (t *Tree) WriteConfig(w io.Writer) error {
+	return t.WriteConfigFiltered(w, ConfigFilter{})
+}
+
+// WriteConfigFiltered writes the sections f selects.
+func (t *Tree) WriteConfigFiltered(w io.Writer, f ConfigFilter) error {
 	t.mu.RLock()
 	secs := append([]ConfigSection(nil), t.sections...)
+	list := t.vrs
 	t.mu.RUnlock()
+	var keep []ConfigSection
 	for _, s := range secs {
-		if err := s.Write(w); err != nil {
+		c := CategoryOf(s)
+		if f.Category == "" || c == f.Category || strings.HasPrefix(c, f.Category+" ") {
+			keep = append(keep, s)
+		}
+	}
+	if f.VR != "" {
+		if f.VR != "default" {
+			fmt.Fprintf(w, "virtual-router %s\n", f.VR)
+		}
+		return writeVR(w, keep, f.VR)
+	}
+	for _, s := range keep {
+		if s.Write != nil {
+			if err := s.Write(w); err != nil {
+				return fmt.Errorf("config section %s: %w", s.Name, err)
+			}
+		}
+		if s.WriteVR != nil {
+			if err := s.WriteVR(w, "default"); err != nil {
+				return fmt.Errorf("config section %s: %w", s.Name, err)
+			}
+		}
+	}
+	if list == nil {
+		return nil
+	}
+	vrs := list()
+	sort.Strings(vrs)
+	for _, vr := range vrs {
+		if vr == "default" || vr == "" {
+			continue
+		}
+		var b strings.Builder
+		if err := writeVR(&b, keep, vr); err != nil {
+			return err
+		}
+		if b.Len() == 0 && f.Category != "" {
+			continue
+		}
+		fmt.Fprintf(w, "virtual-router %s\n", vr)
+		io.WriteString(w, b.String())
+	}
+	return nil
+}
+
+func writeVR(w io.Writer, secs []ConfigSection, vr string) error {
+	for _, s := range secs {
+		if s.WriteVR == nil {
+			continue
+		}
+		if err := s.WriteVR(w, vr); err != nil {
 			return fmt.Errorf("config section %s: %w", s.Name, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,23 @@ type Authenticator interface {
 	Password(user, password string, remote net.Addr) (privilege int, err error)
 	PublicKey(user string, key gossh.PublicKey, remote net.Addr) (privilege int, err error)
 }
+
+// MethodAuthenticator is implemented by an Authenticator that can check
+// logins against methods other than local and none (radius, ...). The
+// server walks the login method list of the vty line (cli
+// Interpreter.LoginMethods): "local" calls Authenticator.Password,
+// "none" admits the user at privilege 1, and any other method calls
+// PasswordMethod when Auth implements this interface. A method that
+// returns an error matching ErrMethodUnavailable (or that Auth does not
+// implement) is skipped and the next one is tried; any other error
+// rejects the login.
+type MethodAuthenticator interface {
+	PasswordMethod(method, user, password string, remote net.Addr) (privilege int, err error)
+}
+
+// ErrMethodUnavailable tells the server to try the next login method (a
+// RADIUS server that does not answer).
+var ErrMethodUnavailable = errors.New("authentication method unavailable")
 
 // Defaults for Options.
 const (
@@ -44,7 +62,8 @@ type Options struct {
 	// Interp runs the sessions. Required.
 	Interp *cli.Interpreter
 	// MaxSessions caps concurrent sessions (vty 0..MaxSessions-1);
-	// 0 means DefaultMaxSessions.
+	// 0 means DefaultMaxSessions; values above cli.MaxVTY (30) are
+	// lowered to it: every session holds one of the 30 vty lines.
 	MaxSessions int
 	// MaxConnections caps TCP connections, authenticated or not; more are
 	// closed at once. 0 means 2*MaxSessions.
@@ -104,6 +123,10 @@ func (s *Server) accept(_ ssh.Context, c net.Conn) net.Conn {
 		s.log.Warn("ssh connection refused: too many connections", "remote", c.RemoteAddr())
 		return nil
 	}
+	if !s.anyLinePermits(addrOf(c.RemoteAddr())) {
+		s.log.Warn("ssh connection refused by access-class: no vty line admits the address", "remote", c.RemoteAddr())
+		return nil
+	}
 	tc := &trackedConn{Conn: c, s: s}
 	s.conns[tc] = struct{}{}
 	return tc
@@ -120,7 +143,10 @@ type line struct {
 
 type ctxKey int
 
-const privilegeKey ctxKey = iota
+const (
+	privilegeKey ctxKey = iota
+	methodKey
+)
 
 // New loads (or creates) the host keys and returns a server; it does not
 // listen yet. It registers the server with the interpreter for show users
@@ -132,6 +158,7 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxSessions <= 0 {
 		opts.MaxSessions = DefaultMaxSessions
 	}
+	opts.MaxSessions = min(opts.MaxSessions, cli.MaxVTY)
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = 2 * opts.MaxSessions
 	}
@@ -223,6 +250,55 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return fmt.Errorf("sshd: %w", err)
 }
 
+// addrOf is the IP address of a remote address (the zero Addr if it has
+// none).
+func addrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// anyLinePermits reports whether some vty line would take a connection
+// from addr (busy or not). Called with s.mu held.
+func (s *Server) anyLinePermits(addr netip.Addr) bool {
+	for i := range s.lines {
+		if s.opts.Interp.VTYAccess(i, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// candidateLine is the vty a login from addr would get now: the first
+// free line whose access class admits addr, else the first admitting line
+// (the session will then find all lines busy), else -1.
+func (s *Server) candidateLine(addr netip.Addr) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := -1
+	for i, l := range s.lines {
+		if !s.opts.Interp.VTYAccess(i, addr) {
+			continue
+		}
+		if l == nil {
+			return i
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	return first
+}
+
 func hostOf(a net.Addr) string {
 	if a == nil {
 		return ""
@@ -240,7 +316,12 @@ func (s *Server) password(ctx ssh.Context, pw string) bool {
 		s.log.Warn("ssh login refused: address locked out", "user", ctx.User(), "remote", host)
 		return false
 	}
-	priv, err := s.opts.Auth.Password(ctx.User(), pw, ctx.RemoteAddr())
+	vty := s.candidateLine(addrOf(ctx.RemoteAddr()))
+	if vty < 0 {
+		s.log.Warn("ssh login refused by access-class", "user", ctx.User(), "remote", host)
+		return false
+	}
+	priv, method, err := s.checkPassword(s.opts.Interp.LoginMethods(vty), ctx.User(), pw, ctx.RemoteAddr())
 	if err != nil {
 		s.log.Info("ssh login failed", "user", ctx.User(), "remote", host, "method", "password")
 		if s.lock.fail(host) {
@@ -250,28 +331,76 @@ func (s *Server) password(ctx ssh.Context, pw string) bool {
 	}
 	s.lock.success(host)
 	ctx.SetValue(privilegeKey, priv)
+	ctx.SetValue(methodKey, method)
 	return true
 }
 
+// checkPassword walks a login method list; it returns the privilege and
+// the method that admitted the user.
+func (s *Server) checkPassword(methods []string, user, pw string, remote net.Addr) (int, string, error) {
+	for _, m := range methods {
+		switch m {
+		case "local":
+			priv, err := s.opts.Auth.Password(user, pw, remote)
+			if err != nil {
+				return 0, "", err
+			}
+			return priv, m, nil
+		case "none":
+			return 1, m, nil
+		default:
+			ma, ok := s.opts.Auth.(MethodAuthenticator)
+			if !ok {
+				continue
+			}
+			priv, err := ma.PasswordMethod(m, user, pw, remote)
+			if errors.Is(err, ErrMethodUnavailable) {
+				continue
+			}
+			if err != nil {
+				return 0, "", err
+			}
+			return priv, m, nil
+		}
+	}
+	return 0, "", errors.New("no login method available")
+}
+
+// publicKey admits a key only when the line's method list has local
+// (keys are local accounts) ahead of any method that could decide.
 func (s *Server) publicKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	host := hostOf(ctx.RemoteAddr())
 	if s.lock.locked(host) {
 		return false
 	}
-	priv, err := s.opts.Auth.PublicKey(ctx.User(), key, ctx.RemoteAddr())
-	if err != nil {
+	vty := s.candidateLine(addrOf(ctx.RemoteAddr()))
+	if vty < 0 {
 		return false
 	}
-	ctx.SetValue(privilegeKey, priv)
-	return true
+	for _, m := range s.opts.Interp.LoginMethods(vty) {
+		if m != "local" {
+			// none or radius decide with a password: let the client
+			// fall back to password authentication.
+			return false
+		}
+		priv, err := s.opts.Auth.PublicKey(ctx.User(), key, ctx.RemoteAddr())
+		if err != nil {
+			return false
+		}
+		ctx.SetValue(privilegeKey, priv)
+		ctx.SetValue(methodKey, "local")
+		return true
+	}
+	return false
 }
 
-// allocLine takes the lowest free vty, or returns -1 when all are busy.
-func (s *Server) allocLine(l *line) int {
+// allocLine takes the lowest free vty whose access class admits addr, or
+// returns -1 when there is none.
+func (s *Server) allocLine(l *line, addr netip.Addr) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, x := range s.lines {
-		if x == nil {
+		if x == nil && s.opts.Interp.VTYAccess(i, addr) {
 			l.vty = i
 			s.lines[i] = l
 			return i
@@ -341,14 +470,15 @@ func (s *Server) handle(sess ssh.Session) {
 	priv, _ := ctx.Value(privilegeKey).(int)
 	l := &line{user: sess.User(), remote: hostOf(sess.RemoteAddr()), close: func() { sess.Close() }}
 	l.lastSeen.Store(time.Now().UnixNano())
-	if s.allocLine(l) < 0 {
+	if s.allocLine(l, addrOf(sess.RemoteAddr())) < 0 {
 		io.WriteString(sess.Stderr(), "% All vty lines are in use\r\n")
 		s.log.Warn("ssh session refused: all lines busy", "user", sess.User(), "remote", l.remote)
 		sess.Exit(1)
 		return
 	}
 	defer s.freeLine(l)
-	s.log.Info("ssh session start", "vty", l.vty, "user", l.user, "remote", l.remote)
+	method, _ := ctx.Value(methodKey).(string)
+	s.log.Info("ssh session start", "vty", l.vty, "user", l.user, "remote", l.remote, "login", method)
 	defer s.log.Info("ssh session end", "vty", l.vty, "user", l.user)
 
 	stop := make(chan struct{})

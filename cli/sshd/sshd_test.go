@@ -92,7 +92,7 @@ var (
 	clientOnce      sync.Once
 )
 
-func clientKey(t *testing.T) gossh.Signer {
+func clientKey(t testing.TB) gossh.Signer {
 	clientOnce.Do(func() {
 		_, clientKeyPriv, clientSignerErr = ed25519.GenerateKey(rand.Reader)
 		if clientSignerErr != nil {
@@ -106,7 +106,7 @@ func clientKey(t *testing.T) gossh.Signer {
 	return clientSigner
 }
 
-func clientPriv(t *testing.T) ed25519.PrivateKey {
+func clientPriv(t testing.TB) ed25519.PrivateKey {
 	clientKey(t)
 	return clientKeyPriv
 }
@@ -133,7 +133,18 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func start(t *testing.T, mod func(*Options)) *harness {
 	t.Helper()
-	interp, err := cli.New(cli.Options{System: testSystem{}})
+	return startWith(t, nil, mod)
+}
+
+// startWith starts a server whose interpreter has the options cliMod
+// sets (System is testSystem unless set).
+func startWith(t testing.TB, cliMod func(*cli.Options), mod func(*Options)) *harness {
+	t.Helper()
+	copts := cli.Options{System: testSystem{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if cliMod != nil {
+		cliMod(&copts)
+	}
+	interp, err := cli.New(copts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,12 +188,12 @@ func (h *harness) log() string {
 	return h.logs.String()
 }
 
-func dial(t *testing.T, addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+func dial(t testing.TB, addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
 	t.Helper()
 	return gossh.Dial("tcp", addr, &gossh.ClientConfig{User: user, Auth: auth, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
 }
 
-func execCmd(t *testing.T, c *gossh.Client, cmd string) (string, error) {
+func execCmd(t testing.TB, c *gossh.Client, cmd string) (string, error) {
 	t.Helper()
 	s, err := c.NewSession()
 	if err != nil {
@@ -333,14 +344,14 @@ func TestSessionCapAndShowUsers(t *testing.T) {
 
 // waitFor polls cond until it holds; there is no time limit of its own
 // (the test binary's -timeout bounds it), so a slow machine cannot fail it.
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-func readUntil(t *testing.T, r io.Reader, want string) string {
+func readUntil(t testing.TB, r io.Reader, want string) string {
 	t.Helper()
 	var b []byte
 	buf := make([]byte, 1024)

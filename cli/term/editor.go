@@ -93,6 +93,10 @@ type lineState struct {
 	// that wraps).
 	oldPos  int
 	maxRows int
+	// refused is set while input is refused because the line is full:
+	// the bell rings once for a run of refused characters, not once per
+	// byte (a pasted megabyte gets one bell, not a megabyte of them).
+	refused bool
 }
 
 // fresh records that the cursor is at the start of an empty row: the next
@@ -210,6 +214,8 @@ func (e *Editor) ReadLine(prompt string) (string, error) {
 			continue
 		}
 		e.lastCR = c == '\r'
+		wasRefused := s.refused
+		s.refused = false
 		switch c {
 		case '\r', '\n':
 			if err := s.toEnd(); err != nil {
@@ -314,7 +320,7 @@ func (e *Editor) ReadLine(prompt string) (string, error) {
 			}
 		case '?':
 			if e.Help == nil {
-				err = s.insert(c)
+				err = s.insert(c, wasRefused)
 				break
 			}
 			text := e.Help(string(s.buf[:s.pos]))
@@ -336,7 +342,7 @@ func (e *Editor) ReadLine(prompt string) (string, error) {
 				err = e.bell()
 				break
 			}
-			err = s.insert(c)
+			err = s.insert(c, wasRefused)
 		}
 		if err != nil {
 			return "", err
@@ -344,8 +350,12 @@ func (e *Editor) ReadLine(prompt string) (string, error) {
 	}
 }
 
-func (s *lineState) insert(c byte) error {
+func (s *lineState) insert(c byte, wasRefused bool) error {
 	if len(s.buf) >= s.e.MaxLine {
+		s.refused = true
+		if wasRefused {
+			return nil
+		}
 		return s.e.bell()
 	}
 	if s.pos == len(s.buf) && !s.multiRow(s.e.Width()) && (s.e.Width() <= 0 || len(s.prompt)+len(s.buf)+1 < s.e.Width()) {

@@ -17,6 +17,12 @@ import (
 // port is the management port's input-form name ("fastEthernet 6/0/0");
 // base is the board's own setting (DHCP or a static address), used when
 // the configuration sets nothing.
+//
+// Deprecated: the management port is now one of the interfaces of the
+// single `interface` command in services/linecard/lccli (Deps.Management
+// and Deps.Mgmt). Register and lccli.Register cannot both be used on one
+// tree (their `interface` commands clash); Register stays only until
+// routerd calls lccli.Register, and is then to be deleted.
 func Register(tree *command.Tree, p *Port, port string, base Config) error {
 	if port == "" {
 		return nil
