@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,9 +23,8 @@ import (
 
 // The flash layout (docs/CONTRACTS.md).
 const (
-	flashMount  = "/flash"
-	startupFile = "system.cnf"
-	moduleList  = "/lib/modules/erx.load"
+	flashMount = "/flash"
+	moduleList = "/lib/modules/erx.load"
 )
 
 func main() {
@@ -121,7 +119,7 @@ func boot(cfg bootConfig, logs *firmware.LogHandler, log *slog.Logger) (*router,
 	} else if err := logs.AttachFlash(store); err != nil {
 		log.Warn("flash log", "err", err)
 	}
-	r, err := newRouter(b, store, cfg.sshAddr, log, started)
+	r, err := newRouter(b, store, cfg.sshAddr, logs, log, started)
 	if err != nil {
 		return nil, err
 	}
@@ -150,16 +148,4 @@ func openFlash(b *board.Board, dir string, log *slog.Logger) (*flash.Dir, error)
 		log.Warn(rep.String())
 	}
 	return d, nil
-}
-
-// readStartup returns the startup configuration, or nil when there is none.
-func readStartup(store *flash.Dir) ([]byte, error) {
-	if store == nil {
-		return nil, nil
-	}
-	b, err := store.ReadFile(startupFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return b, err
 }

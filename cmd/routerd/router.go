@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/erxos/erx/mirror"
 	"github.com/erxos/erx/mirror/mirrorcli"
 	"github.com/erxos/erx/services/linecard"
+	"github.com/erxos/erx/services/linecard/lccli"
 	"github.com/erxos/erx/services/mgmt"
 	"github.com/erxos/erx/services/subscribers"
 )
@@ -30,21 +30,24 @@ type router struct {
 	log     *slog.Logger
 	release firmware.Release
 	booted  time.Time
+	logs    *firmware.LogHandler
 
 	users    *local.Users
 	linecard *linecard.Engine
 	mirror   *mirror.Engine
 	subs     *subscribers.Engine
+	prober   *lccli.PuntProber
 	interp   *cli.Interpreter
 	mgmt     *mgmt.Port
 	ssh      *sshd.Server
 }
 
-func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logger, booted time.Time) (*router, error) {
+func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.LogHandler, log *slog.Logger, booted time.Time) (*router, error) {
 	r := &router{
 		board:   b,
 		store:   store,
 		log:     log,
+		logs:    logs,
 		release: firmware.CurrentRelease(),
 		booted:  booted,
 		users:   local.NewUsers(),
@@ -55,15 +58,16 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 		return nil, err
 	}
 	r.linecard = lc
-	var committer cli.Committer
-	if store != nil {
-		committer = flashCommitter{store}
+	opts := cli.Options{
+		System: r,
+		Log:    r,
+		Logger: log.With(firmware.ServiceKey, "cli"),
 	}
-	interp, err := cli.New(cli.Options{
-		System:    r,
-		Committer: committer,
-		Logger:    log.With(firmware.ServiceKey, "cli"),
-	})
+	if store != nil {
+		opts.Committer = flashCommitter{store}
+		opts.Files = store
+	}
+	interp, err := cli.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +76,20 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, log *slog.Logge
 	if err := r.users.Register(tree); err != nil {
 		return nil, err
 	}
-	if err := registerManagement(tree, b, r.mgmt); err != nil {
-		return nil, err
-	}
 	if err := r.newSubscribers(); err != nil {
 		return nil, fmt.Errorf("subscribers: %w", err)
+	}
+	// Frames for the router go to the ping/traceroute prober first, then
+	// to subscriber access.
+	r.prober = lccli.NewPuntProber(r.subs)
+	r.prober.Attach(lc)
+	lc.SetControlPlane(r.prober)
+	deps := lccli.Deps{Engine: lc, Ports: b.Ports, Management: b.Management, Prober: r.prober}
+	if b.Management.NIC != "" {
+		deps.Mgmt = r.mgmt
+	}
+	if err := lccli.Register(tree, deps); err != nil {
+		return nil, err
 	}
 	if err := r.newMirror(); err != nil {
 		return nil, err
@@ -137,27 +150,44 @@ func (r *router) runMirror(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// replayStartup runs the saved configuration through the interpreter; a
-// line that fails is reported and the rest still applies.
+// replayStartup runs the configuration chosen by `boot config` (normally
+// system.cnf) through the interpreter; a line that fails is reported on
+// the console and the log, and the rest still applies.
 func (r *router) replayStartup() error {
-	cfg, err := readStartup(r.store)
-	if err != nil {
-		return err
-	}
-	if cfg == nil {
-		r.log.Info("no startup configuration on flash; running with defaults")
-		return nil
-	}
 	failed := 0
-	err = r.interp.Replay(bytes.NewReader(cfg), func(n int, line string, err error) {
+	name, err := r.interp.LoadStartup(func(file string, n int, line string, err error) {
 		failed++
-		r.log.Error(fmt.Sprintf("%s line %d: %q: %v", startupFile, n, line, err))
+		r.log.Error(fmt.Sprintf("%s line %d: %q: %v", file, n, line, err))
 	})
 	if err != nil {
 		return err
 	}
-	r.log.Info(fmt.Sprintf("startup configuration %s applied (%d failed lines)", startupFile, failed))
+	if name == "" {
+		r.log.Info("no startup configuration on flash; running with defaults")
+		return nil
+	}
+	r.log.Info(fmt.Sprintf("startup configuration %s applied (%d failed lines)", name, failed))
 	return nil
+}
+
+// SystemLog implements cli.LogReader: the flash log (rotated part first),
+// after flushing what is queued.
+func (r *router) SystemLog() ([]byte, error) {
+	if r.store == nil {
+		return nil, errors.New("no flash: the log is on the console only")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r.logs.Sync(ctx)
+	old, err := r.store.ReadFile(firmware.RotatedLogFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	cur, err := r.store.ReadFile(firmware.LogFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return append(old, cur...), nil
 }
 
 // run supervises the services until ctx ends.
@@ -243,7 +273,7 @@ func (r *router) Reload() error {
 type flashCommitter struct{ store *flash.Dir }
 
 func (c flashCommitter) Commit(cfg []byte) error {
-	return c.store.WriteFile(startupFile, cfg, 0o600)
+	return c.store.WriteFile(cli.DefaultStartupFile, cfg, 0o600)
 }
 
 // keyStore keeps the SSH host keys on flash; without a flash the keys live
