@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 type lab struct {
 	t        *testing.T
 	rtr, cli string
+	src, dst string // data-port neighbours
 	dir      string // flash, keys, logs
 	key      string // client private key
 	routerd  *exec.Cmd
@@ -73,7 +74,20 @@ func newLab(t *testing.T) *lab {
 	run(t, "ip", "-n", l.cli, "link", "set", "eth0", "up")
 	run(t, "ip", "-n", l.cli, "link", "set", "lo", "up")
 
-	board := `{"name": "lab", "management": {"nic": "mgmt0", "address": "` + labRouterAddr + `/24"}, "ports": []}`
+	// Two data ports: gigabitEthernet 2/0/0 towards namespace src,
+	// 2/0/1 towards namespace dst.
+	l.src, l.dst = "erxt-s"+id, "erxt-d"+id
+	for i, ns := range []string{l.src, l.dst} {
+		run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		run(t, "ip", "-n", l.rtr, "link", "add", fmt.Sprintf("ge%d", i), "type", "veth", "peer", "name", "eth0", "netns", ns)
+		run(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("10.%d.0.2/24", i+1), "dev", "eth0")
+		run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		run(t, "ip", "-n", ns, "route", "add", "default", "via", fmt.Sprintf("10.%d.0.1", i+1))
+	}
+	board := `{"name": "lab", "management": {"nic": "mgmt0", "address": "` + labRouterAddr + `/24"},
+		"ports": [{"name": "gigabitEthernet 2/0/0", "nic": "ge0"}, {"name": "gigabitEthernet 2/0/1", "nic": "ge1"}]}`
 	if err := os.WriteFile(filepath.Join(l.dir, "board.json"), []byte(board), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -219,5 +233,41 @@ func TestHostBoardSSH(t *testing.T) {
 	}
 	if !strings.Contains(out, "hostname lab7") {
 		t.Errorf("hostname did not survive the restart:\n%s", out)
+	}
+}
+
+// TestHostBoardForwarding configures the data ports over SSH the E Series
+// way and forwards traffic between two namespaces through erx's own data
+// plane (kernel forwarding stays off in the router's namespace).
+func TestHostBoardForwarding(t *testing.T) {
+	l := newLab(t)
+	run(t, "ip", "netns", "exec", l.rtr, "sysctl", "-qw", "net.ipv4.ip_forward=0")
+	l.start()
+	cfg := "configure terminal\n" +
+		"interface gigabitEthernet 2/0/0\n ip address 10.1.0.1 255.255.255.0\n" +
+		"interface gigabitEthernet 2/0/1\n ip address 10.2.0.1 255.255.255.0\n"
+	if out, err := l.sshKey(cfg); err != nil {
+		t.Fatalf("configure: %v\n%s\nconsole:\n%s", err, out, l.console)
+	}
+	// The data ports carry no kernel addresses.
+	if out := run(t, "ip", "-n", l.rtr, "-4", "addr", "show", "dev", "ge0"); strings.Contains(out, "inet ") {
+		t.Errorf("data port has a kernel address:\n%s", out)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", l.src, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.2.0.2").CombinedOutput(); err != nil {
+		t.Fatalf("ping through the router: %v\n%s\nconsole:\n%s", err, out, l.console)
+	}
+	out, err := l.sshKey("show arp")
+	if err != nil || !strings.Contains(out, "10.1.0.2") || !strings.Contains(out, "10.2.0.2") {
+		t.Errorf("show arp lacks the neighbours (%v):\n%s", err, out)
+	}
+	out, err = l.sshKey("show interfaces gigabitEthernet 2/0/0")
+	if err != nil || !strings.Contains(out, "GigabitEthernet2/0/0 is Up") {
+		t.Errorf("show interfaces (%v):\n%s", err, out)
+	}
+	// Replayed from flash after a restart, the data plane forwards again.
+	l.stop()
+	l.start()
+	if out, err := exec.Command("ip", "netns", "exec", l.src, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.2.0.2").CombinedOutput(); err != nil {
+		t.Fatalf("ping after restart: %v\n%s\nconsole:\n%s", err, out, l.console)
 	}
 }
