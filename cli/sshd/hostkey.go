@@ -30,21 +30,28 @@ const (
 // rsaBits is the size of a generated RSA host key.
 const rsaBits = 3072
 
+// hostKeyType is one kind of host key the server offers.
+type hostKeyType struct {
+	name string
+	gen  func() (crypto.Signer, error)
+}
+
+// hostKeyTypes are the host keys, Ed25519 first. Generating the RSA key
+// takes seconds on a slow (emulated) CPU; the Ed25519 key takes no time.
+var hostKeyTypes = []hostKeyType{
+	{Ed25519KeyFile, func() (crypto.Signer, error) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	}},
+	{RSAKeyFile, func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, rsaBits) }},
+}
+
 // LoadHostKeys returns the host keys from ks (Ed25519 first, then RSA),
 // generating and storing any that are missing; a stored key that does not
 // parse is replaced, and warn (may be nil) is told so.
 func LoadHostKeys(ks KeyStore, warn func(msg string, args ...any)) ([]gossh.Signer, error) {
 	var out []gossh.Signer
-	for _, k := range []struct {
-		name string
-		gen  func() (crypto.Signer, error)
-	}{
-		{Ed25519KeyFile, func() (crypto.Signer, error) {
-			_, priv, err := ed25519.GenerateKey(rand.Reader)
-			return priv, err
-		}},
-		{RSAKeyFile, func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, rsaBits) }},
-	} {
+	for _, k := range hostKeyTypes {
 		s, err := loadOrCreate(ks, k.name, k.gen, warn)
 		if err != nil {
 			return nil, err
@@ -52,6 +59,37 @@ func LoadHostKeys(ks KeyStore, warn func(msg string, args ...any)) ([]gossh.Sign
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// loadStartupKeys returns the stored host keys, creating the Ed25519 key
+// when it is missing, so the server can answer at once; the other missing
+// keys are returned as pending, to be generated while it already serves.
+func loadStartupKeys(ks KeyStore, warn func(msg string, args ...any)) ([]gossh.Signer, []hostKeyType, error) {
+	var (
+		keys    []gossh.Signer
+		pending []hostKeyType
+	)
+	for i, k := range hostKeyTypes {
+		if i > 0 {
+			data, err := ks.ReadFile(k.name)
+			if errors.Is(err, fs.ErrNotExist) {
+				pending = append(pending, k)
+				continue
+			}
+			if err == nil {
+				if s, err := gossh.ParsePrivateKey(data); err == nil {
+					keys = append(keys, s)
+					continue
+				}
+			}
+		}
+		s, err := loadOrCreate(ks, k.name, k.gen, warn)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, s)
+	}
+	return keys, pending, nil
 }
 
 func loadOrCreate(ks KeyStore, name string, gen func() (crypto.Signer, error), warn func(string, ...any)) (gossh.Signer, error) {

@@ -97,6 +97,10 @@ type Server struct {
 	closing bool    // set when Serve ends; no new handlers start
 	conns   map[*trackedConn]struct{}
 	wg      sync.WaitGroup
+
+	// pendingKeys are host keys generated once Serve runs (see
+	// loadStartupKeys).
+	pendingKeys []hostKeyType
 }
 
 // trackedConn is an accepted TCP connection, counted until closed.
@@ -184,10 +188,11 @@ func New(opts Options) (*Server, error) {
 		lines: make([]*line, opts.MaxSessions),
 		conns: map[*trackedConn]struct{}{},
 	}
-	keys, err := LoadHostKeys(opts.KeyStore, s.log.Warn)
+	keys, pending, err := loadStartupKeys(opts.KeyStore, s.log.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}
+	s.pendingKeys = pending
 	s.srv = &ssh.Server{
 		Addr:             opts.Addr,
 		Handler:          s.handle,
@@ -222,6 +227,20 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // connection and waits for the session handlers to finish. A Server
 // serves once.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	var keygen sync.WaitGroup
+	defer keygen.Wait()
+	for _, k := range s.pendingKeys {
+		keygen.Go(func() {
+			signer, err := loadOrCreate(s.opts.KeyStore, k.name, k.gen, s.log.Warn)
+			if err != nil {
+				s.log.Error("ssh host key", "err", err)
+				return
+			}
+			s.srv.AddHostKey(signer)
+			s.log.Info("ssh host key ready", "file", k.name)
+		})
+	}
+	s.pendingKeys = nil
 	done := make(chan struct{})
 	go func() {
 		select {

@@ -265,6 +265,10 @@ func TestHostKeyPersisted(t *testing.T) {
 		c.Close()
 		keys[i] = got.Marshal()
 		h.cancel()
+		// Serve returns once the RSA key, generated while it served, is
+		// stored; hand its result back for the cleanup.
+		err = <-h.done
+		h.done <- err
 	}
 	if !bytes.Equal(keys[0], keys[1]) {
 		t.Error("host key changed across restart")
