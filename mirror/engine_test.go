@@ -324,7 +324,10 @@ func TestSessionIDFromAcct(t *testing.T) {
 		want uint32
 	}{
 		{"0000000a12345678", 0x12345678},
-		{"90", 0x90},
+		{"90", 90},                             // decimal Acct-Session-Id
+		{"1234500001", 1234500001},             // erx's ten decimal digits
+		{"9999999999", 9999999999 % (1 << 32)}, // more than 32 bits: the low 32
+		{"0x90", 0x90},
 		{"0x40000010", 0x40000010},
 		{"erx-ge-2/0/0:1", 0x2f303a31}, // "/0:1"
 		{"ab", 0xab},

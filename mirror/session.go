@@ -69,9 +69,19 @@ func sessionKey(s *Session) string {
 }
 
 // SessionIDFromAcct returns the Session-ID for a user mirror: the low 32
-// bits of the Acct-Session-Id. An Acct-Session-Id made of hex digits is
-// read as a hex number; any other string contributes its last four bytes.
+// bits of the Acct-Session-Id. An Acct-Session-Id made of decimal digits
+// (erx's, JunosE's "decimal" format) is read as a decimal number, so the
+// analyzer's SID is the session's number; one made of hex digits (or
+// "0x" and hex digits) is read as a hex number; any other string
+// contributes its last four bytes.
 func SessionIDFromAcct(acct string) uint32 {
+	if acct != "" && strings.Trim(acct, "0123456789") == "" {
+		var v uint64
+		for _, c := range acct {
+			v = (v*10 + uint64(c-'0')) & 0xffffffff
+		}
+		return uint32(v)
+	}
 	s := strings.TrimPrefix(strings.TrimPrefix(acct, "0x"), "0X")
 	if s != "" && strings.Trim(s, "0123456789abcdefABCDEF") == "" {
 		if len(s) > 8 {

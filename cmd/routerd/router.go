@@ -84,7 +84,7 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.
 	r.prober = lccli.NewPuntProber(r.subs)
 	r.prober.Attach(lc)
 	lc.SetControlPlane(r.prober)
-	deps := lccli.Deps{Engine: lc, Ports: b.Ports, Management: b.Management, Prober: r.prober}
+	deps := lccli.Deps{Engine: routeNotifier{lc, r}, Ports: b.Ports, Management: b.Management, Prober: r.prober}
 	if b.Management.NIC != "" {
 		deps.Mgmt = r.mgmt
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -127,6 +128,11 @@ type Engine struct {
 	lives       map[uint64]*live
 	closed      bool
 
+	// authPending/acctPending: servers are configured (authCfg/acctCfg)
+	// but their client could not be created yet because the network was
+	// unreachable; it is created at first use (retryRADIUSLocked).
+	authPending, acctPending bool
+
 	// control loop: everything that changes sessions runs on one
 	// goroutine, never on a data-plane worker.
 	qmu   sync.Mutex
@@ -204,6 +210,7 @@ func New(cfg Config) (*Engine, error) {
 	e.acct = newAccounting(func() RADIUSAccounter {
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		e.retryRADIUSLocked()
 		if e.acctClient == nil {
 			return nil
 		}
@@ -326,6 +333,7 @@ func (e *Engine) Close() error {
 		}
 	}
 	e.authClient, e.acctClient = nil, nil
+	e.authPending, e.acctPending = false, false
 	return nil
 }
 
@@ -426,21 +434,58 @@ func (e *Engine) SetRADIUS(auth, acct erxradius.Config) error {
 		return errors.New("subscribers: closed")
 	}
 	var err error
-	e.authClient, err = reconfigure(e.authClient, auth)
+	e.authClient, e.authPending, err = reconfigureLater(e.authClient, auth)
 	if err != nil {
 		return fmt.Errorf("subscribers: authentication servers: %w", err)
 	}
-	e.acctClient, err = reconfigure(e.acctClient, acct)
+	e.acctClient, e.acctPending, err = reconfigureLater(e.acctClient, acct)
 	if err != nil {
 		return fmt.Errorf("subscribers: accounting servers: %w", err)
 	}
 	e.authCfg, e.acctCfg = auth, acct
+	e.setAuthClientLocked()
+	return nil
+}
+
+func (e *Engine) setAuthClientLocked() {
 	if e.authClient != nil {
 		e.aaa.RADIUS = e.authClient
 	} else {
 		e.aaa.RADIUS = nil
 	}
-	return nil
+}
+
+// retryRADIUSLocked creates the clients SetRADIUS had to leave for later
+// because the network did not reach the servers yet (at boot the saved
+// configuration is replayed before the management port has its address).
+func (e *Engine) retryRADIUSLocked() {
+	if e.closed {
+		return
+	}
+	if e.authPending {
+		if c, err := erxradius.NewClient(e.authCfg); err == nil {
+			e.authClient, e.authPending = c, false
+			e.setAuthClientLocked()
+		}
+	}
+	if e.acctPending {
+		if c, err := erxradius.NewClient(e.acctCfg); err == nil {
+			e.acctClient, e.acctPending = c, false
+		}
+	}
+}
+
+// reconfigureLater is reconfigure, except that a new client whose
+// servers cannot be reached yet (a network error: no route, no address)
+// is left pending rather than refused: the configuration is kept and the
+// client is created at first use.
+func reconfigureLater(c *erxradius.Client, cfg erxradius.Config) (*erxradius.Client, bool, error) {
+	nc, err := reconfigure(c, cfg)
+	var ne *net.OpError
+	if err != nil && c == nil && errors.As(err, &ne) {
+		return nil, true, nil
+	}
+	return nc, false, err
 }
 
 func reconfigure(c *erxradius.Client, cfg erxradius.Config) (*erxradius.Client, error) {
@@ -922,6 +967,7 @@ type pppAuth struct {
 func (p *pppAuth) authenticate(ctx context.Context, c Credentials) (subscriber.Attributes, error) {
 	methods, _ := p.e.Authentication(TypePPPoE)
 	p.e.mu.Lock()
+	p.e.retryRADIUSLocked()
 	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local}
 	p.e.mu.Unlock()
 	g, err := a.Authenticate(ctx, methods, Identity{Port: PortOf(p.s.AccessInterface, p.s.VLAN),
@@ -1134,6 +1180,7 @@ type ipoeAuth struct {
 func (p *ipoeAuth) AuthorizeDHCP(ctx context.Context, c dhcp.Client) (subscriber.Attributes, error) {
 	methods, _ := p.e.Authentication(TypeIPoE)
 	p.e.mu.Lock()
+	p.e.retryRADIUSLocked()
 	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local}
 	p.e.mu.Unlock()
 	mac := [6]byte(c.MAC)
