@@ -9,7 +9,7 @@ DEB_PACKAGES := qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common 
 	dosfstools binutils e2fsprogs cpio iproute2 netcat-openbsd openssh-client sshpass expect tmux \
 	freeradius freeradius-utils tshark tcpdump netsniff-ng iperf3 udhcpc dhcpcd5 traceroute iputils-ping
 
-.PHONY: all run test test-unit test-image image deps deps-debian deps-go bench fuzz clean vet
+.PHONY: all run test test-unit test-image image deps deps-debian deps-go bench bench-forward fuzz clean vet
 
 all: image
 
@@ -31,11 +31,11 @@ deps-go:
 
 ## run: build the image (first time: minutes) and boot the router in QEMU.
 run: deps
-	@$(GO) run ./cmd/erx run -build $(BUILD)
+	@$(GO) run ./cmd/erx -build $(BUILD) run
 
 ## image: kernel + initramfs for the QEMU board and the appliance ISO.
 image: deps
-	@$(GO) run ./cmd/erx image -build $(BUILD)
+	@$(GO) run ./cmd/erx -build $(BUILD) image
 
 ## test: every tier: unit and host lab, then the image tier.
 test: deps vet test-unit test-image
@@ -57,6 +57,16 @@ test-image: image
 ## bench: data-plane and control-plane benchmarks with reference ratios.
 bench: deps
 	@$(GO) test -run '^$$' -bench . -benchmem ./...
+	@$(MAKE) --no-print-directory bench-forward
+
+## bench-forward: veth forwarding, erx vs the kernel, with and without mirroring
+## (root, trafgen; minutes). Tune with ERX_BENCH_SECONDS/ROUNDS/SIZES/FLOWS/TX/CASES.
+bench-forward:
+	@if [ "$$(id -u)" != 0 ] || ! command -v trafgen >/dev/null; then \
+		echo "==> bench-forward skipped: needs root and trafgen (netsniff-ng)"; \
+	else \
+		ERX_BENCH_FORWARD=1 $(GO) test -run '^$$' -bench '^BenchmarkHostForward$$' -benchtime 1x -timeout 90m ./services/linecard/; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

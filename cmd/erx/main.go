@@ -79,6 +79,9 @@ func run(args []string) error {
 		_, err = b.Build(ctx, bd)
 		return err
 	case "image":
+		if len(rest) > 0 {
+			return fmt.Errorf("image takes no arguments (global flags such as -build go before the subcommand), got %q", rest)
+		}
 		for _, bd := range []image.Board{image.QEMUBoard, image.X86Board} {
 			if _, err := b.Build(ctx, bd); err != nil {
 				return err
