@@ -43,6 +43,10 @@ type MethodAuthenticator interface {
 // RADIUS server that does not answer).
 var ErrMethodUnavailable = errors.New("authentication method unavailable")
 
+// closeGrace is how long a cleared or timed-out session's peer has to
+// close its channel before the connection is dropped.
+const closeGrace = 2 * time.Second
+
 // Defaults for Options.
 const (
 	DefaultMaxSessions     = 30
@@ -487,7 +491,27 @@ func (s *Server) handle(sess ssh.Session) {
 	defer s.wg.Done()
 	ctx := sess.Context()
 	priv, _ := ctx.Value(privilegeKey).(int)
-	l := &line{user: sess.User(), remote: hostOf(sess.RemoteAddr()), close: func() { sess.Close() }}
+	// Closing a session asks the peer to close the channel too; a peer
+	// that never answers would keep the handler (and its vty line) for
+	// ever, so after closeGrace the whole connection is dropped.
+	ended := make(chan struct{})
+	defer close(ended)
+	conn, _ := ctx.Value(ssh.ContextKeyConn).(gossh.Conn)
+	l := &line{user: sess.User(), remote: hostOf(sess.RemoteAddr()), close: func() {
+		sess.Close()
+		if conn == nil {
+			return
+		}
+		go func() {
+			t := time.NewTimer(closeGrace)
+			defer t.Stop()
+			select {
+			case <-ended:
+			case <-t.C:
+				conn.Close()
+			}
+		}()
+	}}
 	l.lastSeen.Store(time.Now().UnixNano())
 	if s.allocLine(l, addrOf(sess.RemoteAddr())) < 0 {
 		io.WriteString(sess.Stderr(), "% All vty lines are in use\r\n")
@@ -503,7 +527,7 @@ func (s *Server) handle(sess ssh.Session) {
 	stop := make(chan struct{})
 	defer close(stop)
 	if s.opts.KeepAlive > 0 {
-		if conn, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn); ok {
+		if conn != nil {
 			go s.keepAlive(conn, stop)
 		}
 	}
@@ -543,7 +567,7 @@ func (s *Server) handle(sess ssh.Session) {
 	if idle > 0 {
 		in.timer = time.AfterFunc(idle, func() {
 			s.log.Info("ssh session idle timeout", "vty", l.vty, "user", l.user)
-			sess.Close()
+			l.close()
 		})
 		defer in.timer.Stop()
 	}

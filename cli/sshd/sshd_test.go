@@ -335,22 +335,28 @@ func TestSessionCapAndShowUsers(t *testing.T) {
 	// Free one and list users through an exec session.
 	sessions[1].Close()
 	waitFor(t, func() bool { return len(h.srv.Users()) == 1 })
+	held := h.srv.Users()[0].VTY // the remaining interactive session
 	got, err := execCmd(t, c, "show users")
-	if err != nil || !strings.Contains(got, "  vty 0 admin") || !strings.Contains(got, "* vty 1") {
+	if err != nil || !strings.Contains(got, fmt.Sprintf("  vty %d admin", held)) || !strings.Contains(got, fmt.Sprintf("* vty %d", 1-held)) {
 		t.Errorf("show users: %v\n%s", err, got)
 	}
-	if got, err := execCmd(t, c, "clear line vty 0"); err != nil {
-		t.Errorf("clear line: %v %q", err, got)
+	if got, err := execCmd(t, c, fmt.Sprintf("clear line vty %d", held)); err != nil {
+		t.Fatalf("clear line: %v %q", err, got)
 	}
 	waitFor(t, func() bool { return len(h.srv.Users()) == 0 })
 	sessions[0].Close()
 }
 
-// waitFor polls cond until it holds; there is no time limit of its own
-// (the test binary's -timeout bounds it), so a slow machine cannot fail it.
+// waitFor polls cond until it holds. The bound is a hang guard, far above
+// anything a slow machine needs, so a stuck server fails one test instead
+// of the whole run.
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 2 minutes")
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
