@@ -546,6 +546,9 @@ func (s *Server) handle(sess ssh.Session) {
 		if err := cs.Exec(cmd, out); err != nil {
 			code = 1
 		}
+		// Free the line before the client learns the exit status, so a
+		// client that runs commands one after another finds it free.
+		s.freeLine(l)
 		sess.Exit(code)
 		return
 	}
@@ -578,6 +581,7 @@ func (s *Server) handle(sess ssh.Session) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		s.log.Debug("ssh session ended with error", "vty", l.vty, "err", err)
 	}
+	s.freeLine(l)
 	sess.Exit(0)
 }
 
