@@ -58,7 +58,7 @@ func TestAnalyzerDelivery(t *testing.T) {
 					t.Fatalf("stats %+v", st)
 				}
 				p, err := jmirror.Parse(f.sent[0])
-				if err != nil || p.Header().MirrorID() != 16 || p.Header().SessionID() != 9 || p.Source() != analyzerRT.Source || !bytes.Equal(p.Payload(), pkt) {
+				if err != nil || p.Header().MirrorID() != 16 || p.Header().SessionID() != 9 || p.IPv4().Source() != analyzerRT.Source || !bytes.Equal(p.Payload(), pkt) {
 					t.Fatalf("sent %v", err)
 				}
 			case tc.plain:

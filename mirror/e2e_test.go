@@ -156,11 +156,11 @@ func checkCopy(t *testing.T, f []byte, mid, sid uint32, inner []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Source() != netip.MustParseAddr("192.0.2.1") || p.Destination() != netip.MustParseAddr("192.0.2.9") || p.TTL() != 255 ||
-		p.SourcePort() != 30030 || p.DestinationPort() != 30030 || p.UDPChecksum() != 0 || p.Header().MHV() != 0 ||
+	if p.IPv4().Source() != netip.MustParseAddr("192.0.2.1") || p.IPv4().Destination() != netip.MustParseAddr("192.0.2.9") || p.IPv4().TTL() != 255 ||
+		p.UDP().SourcePort() != 30030 || p.UDP().DestinationPort() != 30030 || p.UDP().Checksum() != 0 || p.Header().MHV() != 0 ||
 		p.Header().MirrorID() != mid || p.Header().SessionID() != sid {
-		t.Fatalf("prepend: src %v dst %v ttl %d ports %d/%d mid %#x sid %#x", p.Source(), p.Destination(), p.TTL(),
-			p.SourcePort(), p.DestinationPort(), p.Header().MirrorID(), p.Header().SessionID())
+		t.Fatalf("prepend: src %v dst %v ttl %d ports %d/%d mid %#x sid %#x", p.IPv4().Source(), p.IPv4().Destination(), p.IPv4().TTL(),
+			p.UDP().SourcePort(), p.UDP().DestinationPort(), p.Header().MirrorID(), p.Header().SessionID())
 	}
 	if !bytes.Equal(p.Payload(), inner) {
 		t.Fatalf("mirrored packet differs:\n% x\nwant\n% x", p.Payload(), inner)

@@ -91,27 +91,29 @@ func (u *Users) update(name string, privilege int, set func(*User)) error {
 // AddKey adds an SSH public key, given as one authorized_keys line, to an
 // existing user.
 func (u *Users) AddKey(name, authorizedKey string) error {
-	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorizedKey))
-	if err != nil {
-		return fmt.Errorf("user %s: public key: %w", name, err)
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	x := u.users[name]
-	if x == nil {
-		return fmt.Errorf("user %s does not exist", name)
-	}
-	for _, k := range x.Keys {
-		if bytes.Equal(k.Marshal(), key.Marshal()) {
-			return nil
+	return u.editKey(name, authorizedKey, func(x *User, key ssh.PublicKey, i int) error {
+		if i < 0 {
+			x.Keys = append(x.Keys, key)
 		}
-	}
-	x.Keys = append(x.Keys, key)
-	return nil
+		return nil
+	})
 }
 
 // RemoveKey removes one public key from a user.
 func (u *Users) RemoveKey(name, authorizedKey string) error {
+	return u.editKey(name, authorizedKey, func(x *User, _ ssh.PublicKey, i int) error {
+		if i < 0 {
+			return fmt.Errorf("user %s: no such key", name)
+		}
+		x.Keys = append(x.Keys[:i:i], x.Keys[i+1:]...)
+		return nil
+	})
+}
+
+// editKey parses authorizedKey and calls edit, under the lock, with the
+// existing user name, the key and its index in the user's keys (-1 when
+// the user does not have it).
+func (u *Users) editKey(name, authorizedKey string, edit func(x *User, key ssh.PublicKey, i int) error) error {
 	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorizedKey))
 	if err != nil {
 		return fmt.Errorf("user %s: public key: %w", name, err)
@@ -124,11 +126,10 @@ func (u *Users) RemoveKey(name, authorizedKey string) error {
 	}
 	for i, k := range x.Keys {
 		if bytes.Equal(k.Marshal(), key.Marshal()) {
-			x.Keys = append(x.Keys[:i:i], x.Keys[i+1:]...)
-			return nil
+			return edit(x, key, i)
 		}
 	}
-	return fmt.Errorf("user %s: no such key", name)
+	return edit(x, key, -1)
 }
 
 // Remove deletes a user.

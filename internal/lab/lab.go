@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/erxos/erx/aaa/local"
+	"github.com/erxos/erx/internal/netns"
 )
 
 // Addresses of the management network between the router and the client
@@ -61,11 +62,7 @@ type Lab struct {
 // Run runs a command and fails the test with its output if it fails.
 func Run(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return netns.Run(t, name, args...)
 }
 
 // New creates the namespaces, the board file and a flash seeded with an
@@ -84,7 +81,7 @@ func New(t *testing.T, cfg Config) *Lab {
 	l := &Lab{t: t, Router: "erxl-r" + id, Client: "erxl-c" + id, Dir: t.TempDir()}
 	l.addNS(l.Router)
 	l.addNS(l.Client)
-	Run(t, "ip", "-n", l.Router, "link", "add", "mgmt0", "type", "veth", "peer", "name", "eth0", "netns", l.Client)
+	netns.Veth(t, l.Router, "mgmt0", l.Client, "eth0")
 	Run(t, "ip", "-n", l.Client, "addr", "add", ClientAddr+"/24", "dev", "eth0")
 	Run(t, "ip", "-n", l.Client, "link", "set", "eth0", "up")
 
@@ -93,7 +90,7 @@ func New(t *testing.T, cfg Config) *Lab {
 		ns := fmt.Sprintf("erxl-n%d-%s", i, id)
 		l.addNS(ns)
 		l.Neighbours = append(l.Neighbours, ns)
-		Run(t, "ip", "-n", l.Router, "link", "add", fmt.Sprintf("ge%d", i), "type", "veth", "peer", "name", "eth0", "netns", ns)
+		netns.Veth(t, l.Router, fmt.Sprintf("ge%d", i), ns, "eth0")
 		Run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
 		ports = append(ports, fmt.Sprintf(`{"name": %q, "nic": "ge%d"}`, name, i))
 	}
@@ -125,8 +122,7 @@ func New(t *testing.T, cfg Config) *Lab {
 }
 
 func (l *Lab) addNS(name string) {
-	Run(l.t, "ip", "netns", "add", name)
-	l.t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	netns.Add(l.t, name)
 	Run(l.t, "ip", "-n", name, "link", "set", "lo", "up")
 }
 

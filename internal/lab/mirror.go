@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,39 +24,14 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
-	"golang.org/x/sys/unix"
 
 	"github.com/erxos/erx/aaa/radiustest"
+	"github.com/erxos/erx/internal/netns"
 )
 
 // InNetns runs f on an OS thread switched into network namespace ns;
-// sockets f opens stay in ns after it returns. If the thread cannot be
-// switched back it is never reused (it stays locked and dies with the
-// goroutine).
-func InNetns(ns string, f func() error) error {
-	runtime.LockOSThread()
-	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(orig)
-	target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(target)
-	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", ns, err)
-	}
-	ferr := f()
-	if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
-		runtime.UnlockOSThread()
-	}
-	return ferr
-}
+// sockets f opens stay in ns after it returns (netns.Do).
+func InNetns(ns string, f func() error) error { return netns.Do(ns, f) }
 
 // Interactive runs one interactive SSH session (a pty, as a terminal
 // user has) as admin with input typed into it: "\r" ends a line, "?"

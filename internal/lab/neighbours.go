@@ -20,6 +20,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/erxos/erx/internal/netns"
 )
 
 // Neighbour gives neighbour i's eth0 the address cidr and a default route
@@ -28,7 +30,7 @@ import (
 func (l *Lab) Neighbour(i int, cidr, gateway string) {
 	l.t.Helper()
 	ns := l.Neighbours[i]
-	Run(l.t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+	netns.Exec(l.t, ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
 	if err := NoOffloads(ns, "eth0"); err != nil {
 		l.t.Fatal(err)
 	}
@@ -53,25 +55,8 @@ func (l *Lab) MustIn(ns string, name string, args ...string) string {
 
 // InNS runs fn on an OS thread that has entered network namespace ns (a
 // name under /var/run/netns). Sockets and TAP devices fn opens stay in ns.
-// The thread is discarded afterwards, never returned to the scheduler.
-func InNS(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		f, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// It is InNetns (netns.Do) under its older name.
+func InNS(ns string, fn func() error) error { return netns.Do(ns, fn) }
 
 // NoOffloads turns off transmit checksum offload, scatter-gather, TSO and
 // GSO on dev in namespace ns (the legacy ethtool ioctls; ethtool itself is

@@ -5,28 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 // Sizes and defaults of the encapsulation.
 const (
 	// DefaultPort is the analyzer UDP port JunosE and Wireshark use by default.
 	DefaultPort = 30030
-	// IPv4HeaderLen is the length of the prepend's IPv4 header (no options).
-	IPv4HeaderLen = 20
-	// UDPHeaderLen is the length of the prepend's UDP header.
-	UDPHeaderLen = 8
 	// HeaderLen is the length of the mirror header (MHV, Mirror-ID, Session-ID).
 	HeaderLen = 8
-	// PrependLen is the whole prepend: IPv4 + UDP + mirror header.
-	PrependLen = IPv4HeaderLen + UDPHeaderLen + HeaderLen
+	// PrependLen is the whole prepend: IPv4 (no options) + UDP + mirror header.
+	PrependLen = header.IPv4UDPHeaderLen + HeaderLen
 	// TTL is the prepend's IPv4 time to live.
 	TTL = 255
 	// MaxMirrorID is the largest 30-bit Mirror-ID.
 	MaxMirrorID = 1<<30 - 1
 	// MaxPayload is the largest mirrored packet that fits in one IPv4 datagram.
 	MaxPayload = 0xffff - PrependLen
-
-	protoUDP = 17
 )
 
 // Errors returned by Parse and Prepend.Marshal.
@@ -66,55 +62,44 @@ func Parse(b []byte) (Packet, error) {
 	if len(b) < PrependLen {
 		return nil, ErrShort
 	}
-	if b[0] != 0x45 {
+	ip := header.IPv4(b)
+	if ip.Version() != 4 || ip.HeaderLength() != header.IPv4MinHeaderLen {
 		return nil, ErrNotIPv4
 	}
-	if Checksum(b[:IPv4HeaderLen], 0) != 0 {
+	if header.Checksum(ip[:header.IPv4MinHeaderLen], 0) != 0xffff {
 		return nil, ErrChecksum
 	}
-	total := int(binary.BigEndian.Uint16(b[2:4]))
+	total := int(ip.TotalLength())
 	if total < PrependLen || total > len(b) {
 		return nil, fmt.Errorf("%w: IPv4 total length %d, have %d bytes", ErrLength, total, len(b))
 	}
-	if binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
+	if ip.Flags()&header.IPv4FlagMF != 0 || ip.FragmentOffset() != 0 {
 		return nil, ErrFragment
 	}
-	if b[9] != protoUDP {
+	if ip.Protocol() != header.ProtocolUDP {
 		return nil, ErrNotUDP
 	}
 	p := Packet(b[:total])
-	if int(binary.BigEndian.Uint16(b[24:26])) != total-IPv4HeaderLen {
-		return nil, fmt.Errorf("%w: UDP length %d, IPv4 payload %d", ErrLength, binary.BigEndian.Uint16(b[24:26]), total-IPv4HeaderLen)
+	u := p.UDP()
+	if int(u.Length()) != total-header.IPv4MinHeaderLen {
+		return nil, fmt.Errorf("%w: UDP length %d, IPv4 payload %d", ErrLength, u.Length(), total-header.IPv4MinHeaderLen)
 	}
-	if p.SourcePort() != p.DestinationPort() {
+	if u.SourcePort() != u.DestinationPort() {
 		return nil, ErrPorts
 	}
 	return p, nil
 }
 
-// TTL returns the IPv4 time to live.
-func (p Packet) TTL() uint8 { return p[8] }
+// IPv4 returns the IPv4 header (source: the analyzer interface address;
+// destination: the analyzer address) and everything after it.
+func (p Packet) IPv4() header.IPv4 { return header.IPv4(p) }
 
-// Identification returns the IPv4 identification field.
-func (p Packet) Identification() uint16 { return binary.BigEndian.Uint16(p[4:6]) }
-
-// Source returns the IPv4 source (the analyzer interface address).
-func (p Packet) Source() netip.Addr { return netip.AddrFrom4([4]byte(p[12:16])) }
-
-// Destination returns the IPv4 destination (the analyzer address).
-func (p Packet) Destination() netip.Addr { return netip.AddrFrom4([4]byte(p[16:20])) }
-
-// SourcePort returns the UDP source port.
-func (p Packet) SourcePort() uint16 { return binary.BigEndian.Uint16(p[20:22]) }
-
-// DestinationPort returns the UDP destination port (the analyzer port).
-func (p Packet) DestinationPort() uint16 { return binary.BigEndian.Uint16(p[22:24]) }
-
-// UDPChecksum returns the UDP checksum field (always 0 as emitted).
-func (p Packet) UDPChecksum() uint16 { return binary.BigEndian.Uint16(p[26:28]) }
+// UDP returns the UDP datagram (both ports the analyzer port, checksum 0
+// as emitted).
+func (p Packet) UDP() header.UDP { return header.UDP(p[header.IPv4MinHeaderLen:]) }
 
 // Header returns the mirror header.
-func (p Packet) Header() Header { return Header(p[28:PrependLen]) }
+func (p Packet) Header() Header { return Header(p[header.IPv4UDPHeaderLen:PrependLen]) }
 
 // Payload returns the mirrored packet.
 func (p Packet) Payload() []byte { return p[PrependLen:] }
@@ -156,40 +141,17 @@ func (h *Prepend) Marshal(buf []byte, payloadLen int) (int, error) {
 		port = DefaultPort
 	}
 	total := PrependLen + payloadLen
-	b := buf[:PrependLen]
-	b[0], b[1] = 0x45, 0
-	binary.BigEndian.PutUint16(b[2:4], uint16(total))
-	binary.BigEndian.PutUint16(b[4:6], h.ID)
-	b[6], b[7] = 0, 0 // may be fragmented on the way, like any router datagram
-	b[8], b[9] = TTL, protoUDP
-	b[10], b[11] = 0, 0
-	src, dst := h.Source.As4(), h.Analyzer.As4()
-	copy(b[12:16], src[:])
-	copy(b[16:20], dst[:])
-	binary.BigEndian.PutUint16(b[10:12], Checksum(b[:IPv4HeaderLen], 0))
-	binary.BigEndian.PutUint16(b[20:22], port)
-	binary.BigEndian.PutUint16(b[22:24], port)
-	binary.BigEndian.PutUint16(b[24:26], uint16(total-IPv4HeaderLen))
-	b[26], b[27] = 0, 0
-	binary.BigEndian.PutUint32(b[28:32], h.MirrorID) // MHV 0 in the top 2 bits
-	binary.BigEndian.PutUint32(b[32:36], h.SessionID)
+	// No DF flag: the copy may be fragmented on the way, like any router datagram.
+	ip := header.IPv4Fields{TotalLength: uint16(total), ID: h.ID, TTL: TTL, Protocol: header.ProtocolUDP,
+		Source: h.Source, Destination: h.Analyzer}
+	ip.Marshal(buf)
+	u := header.UDP(buf[header.IPv4MinHeaderLen:header.IPv4UDPHeaderLen])
+	u.SetSourcePort(port)
+	u.SetDestinationPort(port)
+	u.SetLength(uint16(total - header.IPv4MinHeaderLen))
+	u.SetChecksum(0)
+	m := buf[header.IPv4UDPHeaderLen:PrependLen]
+	binary.BigEndian.PutUint32(m[0:4], h.MirrorID) // MHV 0 in the top 2 bits
+	binary.BigEndian.PutUint32(m[4:8], h.SessionID)
 	return PrependLen, nil
-}
-
-// Checksum returns the Internet checksum of b (RFC 1071), starting from
-// the partial sum initial. Over an IPv4 header with a valid checksum field
-// it returns 0.
-func Checksum(b []byte, initial uint32) uint16 {
-	sum := initial
-	for len(b) >= 2 {
-		sum += uint32(b[0])<<8 | uint32(b[1])
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 var (
@@ -89,9 +91,9 @@ func TestRoundTripGopacket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Header().MHV() != 0 || p.Header().MirrorID() != 0x300 || p.Header().SessionID() != 0x90 || p.TTL() != TTL ||
-		p.Source() != src || p.Destination() != analyzer || p.SourcePort() != DefaultPort || p.UDPChecksum() != 0 ||
-		!bytes.Equal(p.Payload(), pkt) || p.Identification() != 1 {
+	if p.Header().MHV() != 0 || p.Header().MirrorID() != 0x300 || p.Header().SessionID() != 0x90 || p.IPv4().TTL() != TTL ||
+		p.IPv4().Source() != src || p.IPv4().Destination() != analyzer || p.UDP().SourcePort() != DefaultPort || p.UDP().Checksum() != 0 ||
+		!bytes.Equal(p.Payload(), pkt) || p.IPv4().ID() != 1 {
 		t.Errorf("view: mhv %d mid %#x sid %#x", p.Header().MHV(), p.Header().MirrorID(), p.Header().SessionID())
 	}
 }
@@ -132,8 +134,8 @@ func TestParseErrors(t *testing.T) {
 		return b
 	}
 	fix := func(b []byte) { // recompute the IPv4 checksum after an edit
-		b[10], b[11] = 0, 0
-		binary.BigEndian.PutUint16(b[10:12], Checksum(b[:20], 0))
+		ip := header.IPv4(b)
+		ip.SetChecksum(ip.CalculateChecksum())
 	}
 	for _, tc := range []struct {
 		name string
@@ -185,7 +187,7 @@ func TestIdentificationIncrements(t *testing.T) {
 	buf := make([]byte, 100)
 	for want := uint16(1); want < 4; want++ {
 		n, _ := e.Encode(buf, 0, 0, nil)
-		if p, err := Parse(buf[:n]); err != nil || p.Identification() != want || p.DestinationPort() != 1 {
+		if p, err := Parse(buf[:n]); err != nil || p.IPv4().ID() != want || p.UDP().DestinationPort() != 1 {
 			t.Fatalf("packet %d: %v", want, err)
 		}
 	}
@@ -244,7 +246,7 @@ func FuzzParse(f *testing.F) {
 		}
 		// A valid packet re-encodes to the same prepend (apart from MHV,
 		// which Encode always writes as 0).
-		h := Prepend{Source: p.Source(), Analyzer: p.Destination(), Port: p.DestinationPort(), ID: p.Identification(),
+		h := Prepend{Source: p.IPv4().Source(), Analyzer: p.IPv4().Destination(), Port: p.UDP().DestinationPort(), ID: p.IPv4().ID(),
 			MirrorID: p.Header().MirrorID(), SessionID: p.Header().SessionID()}
 		buf := make([]byte, PrependLen)
 		if _, err := h.Marshal(buf, len(p.Payload())); err != nil {
@@ -255,7 +257,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-encoded packet does not parse: %v", err)
 		}
 		if q.Header().MirrorID() != p.Header().MirrorID() || q.Header().SessionID() != p.Header().SessionID() ||
-			q.Source() != p.Source() || q.Destination() != p.Destination() || !bytes.Equal(q.Payload(), p.Payload()) {
+			q.IPv4().Source() != p.IPv4().Source() || q.IPv4().Destination() != p.IPv4().Destination() || !bytes.Equal(q.Payload(), p.Payload()) {
 			t.Fatal("round trip changed fields")
 		}
 	})

@@ -7,52 +7,25 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 
+	"github.com/erxos/erx/internal/netns"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/port"
 	"github.com/erxos/erx/services/linecard/port/afpacket"
 )
 
-// inNetns runs f on a thread switched into network namespace ns.
-func inNetns(ns string, f func() error) error {
-	runtime.LockOSThread()
-	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(orig)
-	target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(target)
-	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", ns, err)
-	}
-	ferr := f()
-	if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
-		runtime.UnlockOSThread() // else the thread dies with the goroutine
-	}
-	return ferr
-}
+// inNetns and run are the shared netns helpers under the names
+// hostbench_test.go uses too.
+var inNetns = netns.Do
 
 func run(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return netns.Run(t, args[0], args[1:]...)
 }
 
 // icmpProbe sends one ICMP echo request with the given TTL from namespace
@@ -130,12 +103,11 @@ func TestHostLab(t *testing.T) {
 	id := fmt.Sprintf("%d", os.Getpid()%100000)
 	src, rtr, dst := "lcsrc"+id, "lcrtr"+id, "lcdst"+id
 	for _, ns := range []string{src, rtr, dst} {
-		run(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		netns.Add(t, ns)
 	}
 	sa, ra, rb, db := "lcs"+id, "lcra"+id, "lcrb"+id, "lcd"+id
-	run(t, "ip", "link", "add", sa, "netns", src, "type", "veth", "peer", "name", ra, "netns", rtr)
-	run(t, "ip", "link", "add", db, "netns", dst, "type", "veth", "peer", "name", rb, "netns", rtr)
+	netns.Veth(t, src, sa, rtr, ra)
+	netns.Veth(t, dst, db, rtr, rb)
 	for _, c := range [][]string{
 		{src, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"},
 		{dst, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"},
@@ -150,7 +122,7 @@ func TestHostLab(t *testing.T) {
 		{src, "ip", "route", "add", "default", "via", "10.81.1.1"},
 		{dst, "ip", "route", "add", "default", "via", "10.81.2.1"},
 	} {
-		run(t, append([]string{"ip", "netns", "exec", c[0]}, c[1:]...)...)
+		netns.Exec(t, c[0], c[1], c[2:]...)
 	}
 
 	var p0, p1 *afpacket.Port

@@ -583,8 +583,14 @@ func (e *Engine) DynamicStats() (erxradius.DynamicStats, bool) {
 	return e.dyn.Stats(), true
 }
 
-// accessLocked returns (creating) the access state of ifname.
-func (e *Engine) accessLocked(ifname string) (*access, error) {
+// openAccess returns (creating) the access state of ifname, unless the
+// engine is closed.
+func (e *Engine) openAccess(ifname string) (*access, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("subscribers: closed")
+	}
 	if a := e.access[ifname]; a != nil {
 		return a, nil
 	}
@@ -608,13 +614,7 @@ func (e *Engine) accessLocked(ifname string) (*access, error) {
 // limit while sessions are up takes effect when the interface's last
 // session has ended; `ppp authentication` applies to new sessions at once.
 func (e *Engine) SetPPPoE(ifname string, c *PPPoEConfig) error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return errors.New("subscribers: closed")
-	}
-	a, err := e.accessLocked(ifname)
-	e.mu.Unlock()
+	a, err := e.openAccess(ifname)
 	if err != nil {
 		return err
 	}
@@ -685,13 +685,7 @@ func clonePPPoE(c *PPPoEConfig) *PPPoEConfig {
 // out). A new configuration restarts the server; bound leases are kept
 // when LeaseStore is set.
 func (e *Engine) SetIPoE(ifname string, c *IPoEConfig) error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return errors.New("subscribers: closed")
-	}
-	a, err := e.accessLocked(ifname)
-	e.mu.Unlock()
+	a, err := e.openAccess(ifname)
 	if err != nil {
 		return err
 	}

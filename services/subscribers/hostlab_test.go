@@ -8,16 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	erxradius "github.com/erxos/erx/aaa/radius"
 	"github.com/erxos/erx/aaa/radiustest"
+	"github.com/erxos/erx/internal/netns"
 	"github.com/erxos/erx/services/access/pool"
 	"github.com/erxos/erx/services/access/ppp"
 	"github.com/erxos/erx/services/access/pppoetest"
@@ -25,41 +23,6 @@ import (
 	"github.com/erxos/erx/services/linecard/port/afpacket"
 	"github.com/erxos/erx/services/subscribers"
 )
-
-// inNetns runs f on a thread switched into network namespace ns.
-func inNetns(ns string, f func() error) error {
-	runtime.LockOSThread()
-	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(orig)
-	target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer unix.Close(target)
-	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", ns, err)
-	}
-	ferr := f()
-	if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
-		runtime.UnlockOSThread()
-	}
-	return ferr
-}
-
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 // TestHostLab runs subscribers against the real neighbours: namespaces
 // sub — rtr — net over veths, the line card over AF_PACKET in rtr with
@@ -76,12 +39,11 @@ func TestHostLab(t *testing.T) {
 	id := fmt.Sprint(os.Getpid() % 100000)
 	subNS, rtrNS, netNS := "sbsub"+id, "sbrtr"+id, "sbnet"+id
 	for _, ns := range []string{subNS, rtrNS, netNS} {
-		run(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		netns.Add(t, ns)
 	}
 	hs, ra, rb, hn := "sbs"+id, "sbra"+id, "sbrb"+id, "sbn"+id
-	run(t, "ip", "link", "add", hs, "netns", subNS, "type", "veth", "peer", "name", ra, "netns", rtrNS)
-	run(t, "ip", "link", "add", hn, "netns", netNS, "type", "veth", "peer", "name", rb, "netns", rtrNS)
+	netns.Veth(t, subNS, hs, rtrNS, ra)
+	netns.Veth(t, netNS, hn, rtrNS, rb)
 	for _, c := range [][]string{
 		{subNS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"},
 		{netNS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"},
@@ -94,7 +56,7 @@ func TestHostLab(t *testing.T) {
 		{rtrNS, "ip", "link", "set", rb, "up"},
 		{netNS, "ip", "route", "add", "default", "via", "10.82.2.1"},
 	} {
-		run(t, append([]string{"ip", "netns", "exec", c[0]}, c[1:]...)...)
+		netns.Exec(t, c[0], c[1], c[2:]...)
 	}
 
 	fr := radiustest.StartFreeRADIUS(t, radiustest.FreeRADIUSConfig{Users: `
@@ -105,7 +67,7 @@ bob Cleartext-Password := "hunter2"
 `})
 
 	var p0, p1 *afpacket.Port
-	if err := inNetns(rtrNS, func() (err error) {
+	if err := netns.Do(rtrNS, func() (err error) {
 		if p0, err = afpacket.Open(ra, afpacket.Config{Queues: 1}); err != nil {
 			return err
 		}
@@ -147,7 +109,7 @@ bob Cleartext-Password := "hunter2"
 	must(t, e.SetIPoE(access, &subscribers.IPoEConfig{Pool: "ipoe"}))
 
 	var link pppoetest.Link
-	must(t, inNetns(subNS, func() (err error) { link, err = pppoetest.OpenPacket(hs); return err }))
+	must(t, netns.Do(subNS, func() (err error) { link, err = pppoetest.OpenPacket(hs); return err }))
 	emu := pppoetest.NewEmulator(link)
 	defer emu.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -268,7 +230,7 @@ esac
 		if err != nil {
 			t.Fatalf("udhcpc: %v\n%s", err, out)
 		}
-		addrs := run(t, "ip", "netns", "exec", subNS, "ip", "-4", "-o", "addr", "show", "dev", hs)
+		addrs := netns.Exec(t, subNS, "ip", "-4", "-o", "addr", "show", "dev", hs)
 		if !strings.Contains(addrs, "10.82.1.100/24") {
 			t.Fatalf("no lease: %s\n%s", addrs, out)
 		}
@@ -285,7 +247,7 @@ esac
 		}); err != nil {
 			t.Fatalf("IPoE Start: %v", err)
 		}
-		run(t, "ip", "netns", "exec", subNS, "ip", "addr", "flush", "dev", hs)
+		netns.Exec(t, subNS, "ip", "addr", "flush", "dev", hs)
 	})
 
 	t.Run("dhcpcd", func(t *testing.T) {
@@ -298,7 +260,7 @@ esac
 			t.Fatalf("dhcpcd: %v\n%s", err, out)
 		}
 		defer exec.Command("ip", "netns", "exec", subNS, "dhcpcd", "-4", "-x", hs).Run()
-		addrs := run(t, "ip", "netns", "exec", subNS, "ip", "-4", "-o", "addr", "show", "dev", hs)
+		addrs := netns.Exec(t, subNS, "ip", "-4", "-o", "addr", "show", "dev", hs)
 		if !strings.Contains(addrs, "10.82.1.100/24") {
 			t.Fatalf("no lease: %s\n%s", addrs, out)
 		}

@@ -12,14 +12,13 @@ import (
 	"time"
 
 	"github.com/erxos/erx/services/access/clock"
-	"github.com/erxos/erx/services/access/internal/ether"
-	"github.com/erxos/erx/services/access/internal/ipoe"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
 
 // MAC is a 48-bit Ethernet address.
-type MAC = ether.MAC
+type MAC = header.MAC
 
 // UDP ports.
 const (
@@ -356,22 +355,22 @@ func (s *Server) Clear(mac MAC, cause subscriber.Cause) bool {
 // HandleFrame processes one untagged Ethernet frame carrying IPv4/UDP to
 // port 67, received on port. Other frames are ignored with an error.
 func (s *Server) HandleFrame(port string, frame []byte) error {
-	f, err := ether.Parse(frame)
-	if err != nil {
+	f := header.Ethernet(frame)
+	if err := f.Validate(); err != nil {
 		return s.drop(err)
 	}
-	if f.EtherType() != ether.TypeIPv4 {
+	if f.EtherType() != header.EtherTypeIPv4 {
 		return s.drop(fmt.Errorf("dhcp: ethertype %#x", f.EtherType()))
 	}
-	ip, err := ipoe.ParseIPv4(f.Payload())
-	if err != nil {
+	ip := header.IPv4(f.Payload())
+	if err := ip.Validate(); err != nil {
 		return s.drop(err)
 	}
-	if ip.Protocol() != ipoe.ProtoUDP {
+	if ip.Protocol() != header.ProtocolUDP {
 		return s.drop(errors.New("dhcp: not UDP"))
 	}
-	u, err := ipoe.ParseUDP(ip.Payload())
-	if err != nil {
+	u := header.UDP(ip.Payload())
+	if err := u.Validate(); err != nil {
 		return s.drop(err)
 	}
 	if u.DestinationPort() != ServerPort {
@@ -384,7 +383,7 @@ func (s *Server) HandleFrame(port string, frame []byte) error {
 	if m.OpCode != dhcpv4.OpcodeBootRequest || len(m.ClientHWAddr) != 6 {
 		return s.drop(errors.New("dhcp: not a BOOTREQUEST from Ethernet"))
 	}
-	in := inbound{port: port, src: f.Source(), msg: m, mac: MAC(m.ClientHWAddr)}
+	in := inbound{port: port, src: MAC(f.Source()), msg: m, mac: MAC(m.ClientHWAddr)}
 	if rai := m.RelayAgentInfo(); rai != nil {
 		in.circuit = rai.Get(dhcpv4.AgentCircuitIDSubOption)
 		in.remote = rai.Get(dhcpv4.AgentRemoteIDSubOption)
@@ -647,21 +646,23 @@ func (s *Server) reply(in inbound, typ dhcpv4.MessageType, l Lease) error {
 	case gi.IsValid() && !gi.IsUnspecified():
 		dstMAC, dstIP, dport = in.src, gi, ServerPort
 	case typ == dhcpv4.MessageTypeNak:
-		dstMAC, dstIP = ether.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
+		dstMAC, dstIP = header.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	case ci.IsValid() && !ci.IsUnspecified():
 		dstIP = ci
 	case req.IsBroadcast() || !l.Address.IsValid():
-		dstMAC, dstIP = ether.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
+		dstMAC, dstIP = header.Broadcast, netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	default:
 		dstIP = l.Address
 	}
-	buf := make([]byte, ether.HeaderLen+ipoe.IPv4HeaderLen+ipoe.UDPHeaderLen+len(payload))
-	ether.PutHeader(buf, dstMAC, local, ether.TypeIPv4)
-	n, err := ipoe.MarshalUDP(buf[ether.HeaderLen:], s.cfg.ServerID, dstIP, ServerPort, dport, payload)
+	frame := header.UDPFrameFields{Destination: dstMAC, Source: local,
+		IPv4: header.IPv4Fields{TTL: 64, Source: s.cfg.ServerID, Destination: dstIP},
+		UDP:  header.UDPFields{SourcePort: ServerPort, DestinationPort: dport}}
+	buf := make([]byte, header.UDPFrameHeaderLen+len(payload))
+	n, err := frame.Marshal(buf, payload)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Sender.SendFrame(in.port, buf[:ether.HeaderLen+n]); err != nil {
+	if err := s.cfg.Sender.SendFrame(in.port, buf[:n]); err != nil {
 		return fmt.Errorf("dhcp: send %v to %v: %w", typ, in.mac, err)
 	}
 	return nil

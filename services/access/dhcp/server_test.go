@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/erxos/erx/services/access/clock"
-	"github.com/erxos/erx/services/access/internal/ether"
-	"github.com/erxos/erx/services/access/internal/ipoe"
 	"github.com/erxos/erx/services/access/pool"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"go.uber.org/goleak"
 )
@@ -115,11 +114,18 @@ func (h *harness) start(mod func(*Config)) {
 
 // send wraps m in Ethernet/IPv4/UDP from the client.
 func (h *harness) send(src MAC, m *dhcpv4.DHCPv4, sip, dip netip.Addr, sport uint16) error {
-	p := m.ToBytes()
-	buf := make([]byte, 14+28+len(p))
-	ether.PutHeader(buf, ether.Broadcast, src, ether.TypeIPv4)
-	n, _ := ipoe.MarshalUDP(buf[14:], sip, dip, sport, ServerPort, p)
-	return h.srv.HandleFrame(port, buf[:14+n])
+	b, _ := clientFrame(src, sip, dip, sport, m.ToBytes())
+	return h.srv.HandleFrame(port, b)
+}
+
+// clientFrame wraps p in broadcast Ethernet/IPv4/UDP to the server port.
+func clientFrame(src MAC, sip, dip netip.Addr, sport uint16, p []byte) ([]byte, error) {
+	f := header.UDPFrameFields{Destination: header.Broadcast, Source: src,
+		IPv4: header.IPv4Fields{TTL: 64, Source: sip, Destination: dip},
+		UDP:  header.UDPFields{SourcePort: sport, DestinationPort: ServerPort}}
+	buf := make([]byte, header.UDPFrameHeaderLen+len(p))
+	n, err := f.Marshal(buf, p)
+	return buf[:n], err
 }
 
 type reply struct {
@@ -133,23 +139,23 @@ func (h *harness) recv() reply {
 	h.t.Helper()
 	select {
 	case b := <-h.out:
-		f, _ := ether.Parse(b)
-		ip, err := ipoe.ParseIPv4(f.Payload())
-		if err != nil {
+		f := header.Ethernet(b)
+		ip := header.IPv4(f.Payload())
+		if err := ip.Validate(); err != nil {
 			h.t.Fatal(err)
 		}
-		u, err := ipoe.ParseUDP(ip.Payload())
-		if err != nil {
+		u := header.UDP(ip.Payload())
+		if err := u.Validate(); err != nil {
 			h.t.Fatal(err)
 		}
 		m, err := dhcpv4.FromBytes(u.Payload())
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		if f.Source() != srvMAC || ip.Source() != mp("10.2.0.1") || u.SourcePort() != ServerPort {
+		if MAC(f.Source()) != srvMAC || ip.Source() != mp("10.2.0.1") || u.SourcePort() != ServerPort {
 			h.t.Fatalf("bad envelope")
 		}
-		return reply{f.Destination(), ip.Destination(), u.DestinationPort(), m}
+		return reply{MAC(f.Destination()), ip.Destination(), u.DestinationPort(), m}
 	case <-time.After(10 * time.Second): // hang guard only
 		h.t.Fatal("no reply")
 	}
@@ -254,7 +260,7 @@ func TestExpiryAndNak(t *testing.T) {
 	req, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
 		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 2, 0, 150))))
 	h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort)
-	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeNak || r.dstMAC != ether.Broadcast {
+	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeNak || r.dstMAC != header.Broadcast {
 		t.Fatalf("got %v", r.msg.MessageType())
 	}
 	h.clk.Advance(time.Hour)
@@ -365,9 +371,7 @@ func TestDeclineAndInform(t *testing.T) {
 func FuzzHandleFrame(f *testing.F) {
 	m := discover(cliMAC)
 	p := m.ToBytes()
-	buf := make([]byte, 14+28+len(p))
-	ether.PutHeader(buf, ether.Broadcast, cliMAC, ether.TypeIPv4)
-	ipoe.MarshalUDP(buf[14:], mp("0.0.0.0"), bcastIP, ClientPort, ServerPort, p)
+	buf, _ := clientFrame(cliMAC, mp("0.0.0.0"), bcastIP, ClientPort, p)
 	f.Add(buf)
 	f.Add(p)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -381,9 +385,7 @@ func FuzzHandleFrame(f *testing.F) {
 		defer s.Close()
 		s.HandleFrame("p", b)
 		// Also feed the bytes as a DHCP payload in a valid envelope.
-		fb := make([]byte, 14+28+len(b))
-		ether.PutHeader(fb, ether.Broadcast, cliMAC, ether.TypeIPv4)
-		if _, err := ipoe.MarshalUDP(fb[14:], mp("0.0.0.0"), bcastIP, ClientPort, ServerPort, b); err == nil {
+		if fb, err := clientFrame(cliMAC, mp("0.0.0.0"), bcastIP, ClientPort, b); err == nil {
 			s.HandleFrame("p", fb)
 		}
 	})
@@ -393,7 +395,7 @@ func TestBroadcastFlag(t *testing.T) {
 	h := newHarness(t, nil)
 	h.send(cliMAC, discover(cliMAC, dhcpv4.WithBroadcast(true)), mp("0.0.0.0"), bcastIP, ClientPort)
 	r := h.recv()
-	if r.msg.MessageType() != dhcpv4.MessageTypeOffer || r.dstMAC != ether.Broadcast || r.dstIP != bcastIP {
+	if r.msg.MessageType() != dhcpv4.MessageTypeOffer || r.dstMAC != header.Broadcast || r.dstIP != bcastIP {
 		t.Fatalf("offer to %v %v", r.dstMAC, r.dstIP)
 	}
 	// A retransmitted DISCOVER gets the same address.

@@ -58,6 +58,27 @@ type OptionHandler interface {
 	Finished()
 }
 
+// configureReply ends an OptionHandler's ReceiveRequest from the options
+// it would Nak and those it rejects: with rejectOnly the Nak'd options are
+// rejected instead; any rejection makes a Configure-Reject, else any Nak a
+// Configure-Nak, else the request is Ack'd.
+func configureReply(out, nak, rej []byte, rejectOnly bool) (code uint8, resp []byte) {
+	if rejectOnly && len(nak) > 0 {
+		Options(nak).Each(func(typ uint8, v []byte) bool {
+			rej = AppendOption(rej, typ, v)
+			return true
+		})
+		nak = nak[:0]
+	}
+	switch {
+	case len(rej) > 0:
+		return CodeConfigureReject, append(out, rej...)
+	case len(nak) > 0:
+		return CodeConfigureNak, append(out, nak...)
+	}
+	return CodeConfigureAck, out
+}
+
 // Timing are the RFC 1661 §4.6 counters and timer.
 type Timing struct {
 	Restart      time.Duration // default 3s

@@ -106,20 +106,7 @@ func (c *IPCP) ReceiveRequest(opts Options, out []byte, rejectOnly bool) (uint8,
 		// (RFC 1661 §5.3 lets a Nak add options).
 		nak = appendOptionAddr(nak, IPCPOptAddress, c.Peer)
 	}
-	if rejectOnly && len(nak) > 0 {
-		Options(nak).Each(func(typ uint8, v []byte) bool {
-			rej = AppendOption(rej, typ, v)
-			return true
-		})
-		nak = nak[:0]
-	}
-	switch {
-	case len(rej) > 0:
-		return CodeConfigureReject, append(out, rej...)
-	case len(nak) > 0:
-		return CodeConfigureNak, append(out, nak...)
-	}
-	return CodeConfigureAck, out
+	return configureReply(out, nak, rej, rejectOnly)
 }
 
 // ReceiveAck implements OptionHandler.

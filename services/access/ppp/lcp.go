@@ -206,21 +206,11 @@ func (l *LCP) ReceiveRequest(opts Options, out []byte, rejectOnly bool) (uint8, 
 		}
 		return true
 	})
-	if rejectOnly && len(nak) > 0 {
-		Options(nak).Each(func(typ uint8, v []byte) bool {
-			rej = AppendOption(rej, typ, v)
-			return true
-		})
-		nak = nak[:0]
+	code, out := configureReply(out, nak, rej, rejectOnly)
+	if code == CodeConfigureAck {
+		l.PeerMRU, l.PeerMagic, l.PeerAuth = mru, magic, auth
 	}
-	switch {
-	case len(rej) > 0:
-		return CodeConfigureReject, append(out, rej...)
-	case len(nak) > 0:
-		return CodeConfigureNak, append(out, nak...)
-	}
-	l.PeerMRU, l.PeerMagic, l.PeerAuth = mru, magic, auth
-	return CodeConfigureAck, out
+	return code, out
 }
 
 // ReceiveAck implements OptionHandler.

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/erxos/erx/services/access/clock"
-	"github.com/erxos/erx/services/access/internal/ether"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 // MAC is a 48-bit Ethernet address.
-type MAC = ether.MAC
+type MAC = header.MAC
 
 // FrameSender transmits an untagged Ethernet frame out of a port. The frame
 // buffer is only valid during the call.
@@ -210,8 +210,8 @@ func (e *Engine) Session(id uint16) (*Session, bool) {
 // 0x8864 received on port. Malformed or unexpected frames are counted and
 // dropped; the returned error only explains why.
 func (e *Engine) HandleFrame(port string, frame []byte) error {
-	f, err := ether.Parse(frame)
-	if err != nil {
+	f := header.Ethernet(frame)
+	if err := f.Validate(); err != nil {
 		e.c.malformed.Add(1)
 		return err
 	}
@@ -221,9 +221,9 @@ func (e *Engine) HandleFrame(port string, frame []byte) error {
 		return err
 	}
 	switch f.EtherType() {
-	case ether.TypePPPoESession:
+	case header.EtherTypePPPoESession:
 		return e.handleSession(port, f, h)
-	case ether.TypePPPoEDiscover:
+	case header.EtherTypePPPoEDiscovery:
 	default:
 		e.c.malformed.Add(1)
 		return fmt.Errorf("pppoe: ethertype %#x", f.EtherType())
@@ -240,7 +240,7 @@ func (e *Engine) HandleFrame(port string, frame []byte) error {
 	return fmt.Errorf("pppoe: unexpected %v from %v", h.Code(), f.Source())
 }
 
-func (e *Engine) handleSession(port string, f ether.Frame, h Header) error {
+func (e *Engine) handleSession(port string, f header.Ethernet, h Header) error {
 	if h.Code() != CodeSession {
 		e.c.malformed.Add(1)
 		return fmt.Errorf("pppoe: session frame with code %v", h.Code())
@@ -248,7 +248,7 @@ func (e *Engine) handleSession(port string, f ether.Frame, h Header) error {
 	e.mu.Lock()
 	s, ok := e.sessions[h.SessionID()]
 	e.mu.Unlock()
-	if !ok || s.Port != port || s.PeerMAC != f.Source() {
+	if !ok || s.Port != port || s.PeerMAC != MAC(f.Source()) {
 		e.c.unknownSession.Add(1)
 		return fmt.Errorf("pppoe: frame for unknown session %d from %v", h.SessionID(), f.Source())
 	}
@@ -379,9 +379,9 @@ func (e *Engine) limitReached(port string, mac MAC) bool {
 	return false
 }
 
-func (e *Engine) handlePADI(port string, f ether.Frame, h Header) error {
+func (e *Engine) handlePADI(port string, f header.Ethernet, h Header) error {
 	e.c.padiRecv.Add(1)
-	src := f.Source()
+	src := MAC(f.Source())
 	local, ok := e.cfg.PortMAC(port)
 	if !ok {
 		return fmt.Errorf("pppoe: unknown port %q", port)
@@ -435,14 +435,14 @@ func (e *Engine) handlePADI(port string, f ether.Frame, h Header) error {
 	return nil
 }
 
-func (e *Engine) handlePADR(port string, f ether.Frame, h Header) error {
+func (e *Engine) handlePADR(port string, f header.Ethernet, h Header) error {
 	e.c.padrRecv.Add(1)
-	src := f.Source()
+	src := MAC(f.Source())
 	local, ok := e.cfg.PortMAC(port)
 	if !ok {
 		return fmt.Errorf("pppoe: unknown port %q", port)
 	}
-	if f.Destination() != local || h.SessionID() != 0 {
+	if MAC(f.Destination()) != local || h.SessionID() != 0 {
 		e.c.malformed.Add(1)
 		return fmt.Errorf("pppoe: PADR from %v not addressed to us", src)
 	}
@@ -543,11 +543,11 @@ func (e *Engine) allocID() (uint16, bool) {
 	return 0, false
 }
 
-func (e *Engine) handlePADT(port string, f ether.Frame, h Header) error {
+func (e *Engine) handlePADT(port string, f header.Ethernet, h Header) error {
 	e.c.padtRecv.Add(1)
 	e.mu.Lock()
 	s, ok := e.sessions[h.SessionID()]
-	if !ok || s.Port != port || s.PeerMAC != f.Source() {
+	if !ok || s.Port != port || s.PeerMAC != MAC(f.Source()) {
 		e.mu.Unlock()
 		e.c.unknownSession.Add(1)
 		return fmt.Errorf("pppoe: PADT for unknown session %d from %v", h.SessionID(), f.Source())
@@ -603,15 +603,15 @@ func (e *Engine) send(port string, dst, src MAC, d *Discovery) error {
 	bp := framePool.Get().(*[]byte)
 	defer framePool.Put(bp)
 	buf := *bp
-	if ether.HeaderLen+d.Len() > len(buf) {
+	if header.EthernetHeaderLen+d.Len() > len(buf) {
 		return ErrBufferSize
 	}
-	ether.PutHeader(buf, dst, src, ether.TypePPPoEDiscover)
-	n, err := d.Marshal(buf[ether.HeaderLen:])
+	(&header.EthernetFields{Destination: dst, Source: src, EtherType: header.EtherTypePPPoEDiscovery}).Marshal(buf)
+	n, err := d.Marshal(buf[header.EthernetHeaderLen:])
 	if err != nil {
 		return err
 	}
-	if err := e.cfg.Sender.SendFrame(port, buf[:ether.HeaderLen+n]); err != nil {
+	if err := e.cfg.Sender.SendFrame(port, buf[:header.EthernetHeaderLen+n]); err != nil {
 		e.c.sendErrors.Add(1)
 		return fmt.Errorf("pppoe: send %v on %s: %w", d.Code, port, err)
 	}
@@ -635,9 +635,9 @@ func (s *Session) SendPPP(ppp []byte) error {
 	bp := framePool.Get().(*[]byte)
 	defer framePool.Put(bp)
 	buf := *bp
-	ether.PutHeader(buf, s.PeerMAC, s.LocalMAC, ether.TypePPPoESession)
-	PutHeader(buf[ether.HeaderLen:], CodeSession, s.ID, len(ppp))
-	n := ether.HeaderLen + HeaderLen + copy(buf[ether.HeaderLen+HeaderLen:], ppp)
+	(&header.EthernetFields{Destination: s.PeerMAC, Source: s.LocalMAC, EtherType: header.EtherTypePPPoESession}).Marshal(buf)
+	PutHeader(buf[header.EthernetHeaderLen:], CodeSession, s.ID, len(ppp))
+	n := header.EthernetHeaderLen + HeaderLen + copy(buf[header.EthernetHeaderLen+HeaderLen:], ppp)
 	if err := s.e.cfg.Sender.SendFrame(s.Port, buf[:n]); err != nil {
 		s.e.c.sendErrors.Add(1)
 		return fmt.Errorf("pppoe: session %d send: %w", s.ID, err)

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/erxos/erx/services/access/clock"
-	"github.com/erxos/erx/services/access/internal/ether"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 	"go.uber.org/goleak"
 )
 
@@ -48,12 +48,12 @@ func (r *recorder) SessionEnded(s *Session, c subscriber.Cause) {
 }
 
 // last returns the last sent frame parsed.
-func (r *recorder) last(t *testing.T) (ether.Frame, Header) {
+func (r *recorder) last(t *testing.T) (header.Ethernet, Header) {
 	t.Helper()
 	if len(r.frames) == 0 {
 		t.Fatal("nothing sent")
 	}
-	f, _ := ether.Parse(r.frames[len(r.frames)-1].frame)
+	f := header.Ethernet(r.frames[len(r.frames)-1].frame)
 	h, err := Parse(f.Payload())
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +89,9 @@ const port = "fastEthernet 4/1"
 
 func discovery(dst, src MAC, code Code, sid uint16, tags ...Tag) []byte {
 	d := Discovery{Code: code, SessionID: sid, Tags: tags}
-	buf := make([]byte, ether.HeaderLen+d.Len())
-	ether.PutHeader(buf, dst, src, ether.TypePPPoEDiscover)
-	d.Marshal(buf[ether.HeaderLen:])
+	buf := make([]byte, header.EthernetHeaderLen+d.Len())
+	(&header.EthernetFields{Destination: dst, Source: src, EtherType: header.EtherTypePPPoEDiscovery}).Marshal(buf)
+	d.Marshal(buf[header.EthernetHeaderLen:])
 	return buf
 }
 
@@ -99,7 +99,7 @@ func discovery(dst, src MAC, code Code, sid uint16, tags ...Tag) []byte {
 func login(t *testing.T, e *Engine, r *recorder, mac MAC, uniq string) uint16 {
 	t.Helper()
 	n := len(r.frames)
-	e.HandleFrame(port, discovery(ether.Broadcast, mac, CodePADI, 0, Tag{TagServiceName, nil}, Tag{TagHostUniq, []byte(uniq)}))
+	e.HandleFrame(port, discovery(header.Broadcast, mac, CodePADI, 0, Tag{TagServiceName, nil}, Tag{TagHostUniq, []byte(uniq)}))
 	if len(r.frames) == n {
 		return 0
 	}
@@ -116,7 +116,7 @@ func login(t *testing.T, e *Engine, r *recorder, mac MAC, uniq string) uint16 {
 	}
 	e.HandleFrame(port, discovery(acMAC, mac, CodePADR, 0, Tag{TagServiceName, []byte("internet")}, Tag{TagACCookie, ck}, Tag{TagHostUniq, []byte(uniq)}))
 	f, pads := r.last(t)
-	if pads.Code() != CodePADS || f.Destination() != mac {
+	if pads.Code() != CodePADS || MAC(f.Destination()) != mac {
 		t.Fatalf("got %v to %v, want PADS", pads.Code(), f.Destination())
 	}
 	return pads.SessionID()
@@ -130,13 +130,13 @@ func TestDiscoveryAndPADT(t *testing.T) {
 	}
 	// Session data reaches the handler; data from another MAC does not.
 	frame := make([]byte, 14+6+4)
-	ether.PutHeader(frame, acMAC, mac1, ether.TypePPPoESession)
+	(&header.EthernetFields{Destination: acMAC, Source: mac1, EtherType: header.EtherTypePPPoESession}).Marshal(frame)
 	PutHeader(frame[14:], CodeSession, id, 4)
 	copy(frame[20:], []byte{0xc0, 0x21, 9, 9})
 	if err := e.HandleFrame(port, frame); err != nil {
 		t.Fatal(err)
 	}
-	ether.PutHeader(frame, acMAC, mac2, ether.TypePPPoESession)
+	(&header.EthernetFields{Destination: acMAC, Source: mac2, EtherType: header.EtherTypePPPoESession}).Marshal(frame)
 	if err := e.HandleFrame(port, frame); err == nil {
 		t.Fatal("spoofed session frame accepted")
 	}
@@ -148,7 +148,7 @@ func TestDiscoveryAndPADT(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, h := r.last(t)
-	if f.EtherType() != ether.TypePPPoESession || h.SessionID() != id || f.Source() != acMAC || string(h.Payload()) != "\xc0\x21\x01\x02" {
+	if f.EtherType() != header.EtherTypePPPoESession || h.SessionID() != id || MAC(f.Source()) != acMAC || string(h.Payload()) != "\xc0\x21\x01\x02" {
 		t.Fatalf("bad session frame %x", r.frames[len(r.frames)-1].frame)
 	}
 	// PADT from the client ends it.
@@ -192,7 +192,7 @@ func TestBadCookie(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, r, clk := newTestEngine(t, nil)
-			e.HandleFrame(port, discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
+			e.HandleFrame(port, discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
 			_, pado := r.last(t)
 			ck, _ := Tags(pado.Payload()).Find(TagACCookie)
 			tags := tc.tags
@@ -211,7 +211,7 @@ func TestBadCookie(t *testing.T) {
 	}
 	// A cookie survives one rotation.
 	e, r, clk := newTestEngine(t, nil)
-	e.HandleFrame(port, discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
+	e.HandleFrame(port, discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
 	_, pado := r.last(t)
 	ck, _ := Tags(pado.Payload()).Find(TagACCookie)
 	clk.Advance(61 * time.Second)
@@ -241,12 +241,12 @@ func TestLimits(t *testing.T) {
 
 func TestServiceNameRejected(t *testing.T) {
 	e, r, _ := newTestEngine(t, nil)
-	e.HandleFrame(port, discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, []byte("video")}))
+	e.HandleFrame(port, discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, []byte("video")}))
 	if len(r.frames) != 0 || e.Stats().ServiceRejected != 1 {
 		t.Fatal("PADO for unknown service")
 	}
 	// No Service-Name tag at all is malformed.
-	e.HandleFrame(port, discovery(ether.Broadcast, mac1, CodePADI, 0))
+	e.HandleFrame(port, discovery(header.Broadcast, mac1, CodePADI, 0))
 	if e.Stats().Malformed != 1 {
 		t.Fatalf("stats %+v", e.Stats())
 	}
@@ -254,7 +254,7 @@ func TestServiceNameRejected(t *testing.T) {
 
 func TestRetransmittedPADR(t *testing.T) {
 	e, r, _ := newTestEngine(t, nil)
-	e.HandleFrame(port, discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
+	e.HandleFrame(port, discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
 	_, pado := r.last(t)
 	ck, _ := Tags(pado.Payload()).Find(TagACCookie)
 	padr := discovery(acMAC, mac1, CodePADR, 0, Tag{TagServiceName, nil}, Tag{TagACCookie, ck})
@@ -269,13 +269,13 @@ func TestRetransmittedPADR(t *testing.T) {
 
 func TestPADIFloodDoesNotStarveOthers(t *testing.T) {
 	e, r, clk := newTestEngine(t, nil)
-	padi := discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil})
+	padi := discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil})
 	// 10,000 PADIs within one second from mac1, interleaved with one from mac2.
 	for i := range 10000 {
 		e.HandleFrame(port, padi)
 		if i == 5000 {
 			n := len(r.frames)
-			e.HandleFrame(port, discovery(ether.Broadcast, mac2, CodePADI, 0, Tag{TagServiceName, nil}))
+			e.HandleFrame(port, discovery(header.Broadcast, mac2, CodePADI, 0, Tag{TagServiceName, nil}))
 			if len(r.frames) != n+1 {
 				t.Fatal("mac2 starved by mac1 flood")
 			}

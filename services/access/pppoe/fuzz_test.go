@@ -3,8 +3,8 @@ package pppoe
 import (
 	"testing"
 
-	"github.com/erxos/erx/services/access/internal/ether"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 type nopSink struct{}
@@ -15,7 +15,7 @@ func (nopSink) SessionPPP(*Session, []byte)             {}
 func (nopSink) SessionEnded(*Session, subscriber.Cause) {}
 
 func FuzzParse(f *testing.F) {
-	f.Add(discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil})[14:])
+	f.Add(discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil})[14:])
 	f.Add([]byte{0x11, 0, 0, 1, 0, 2, 0xc0, 0x21})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := Parse(b)
@@ -44,7 +44,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzEngine(f *testing.F) {
-	f.Add(discovery(ether.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
+	f.Add(discovery(header.Broadcast, mac1, CodePADI, 0, Tag{TagServiceName, nil}))
 	f.Add(discovery(acMAC, mac1, CodePADR, 0, Tag{TagServiceName, nil}, Tag{TagACCookie, make([]byte, 16)}))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		e, err := NewEngine(Config{

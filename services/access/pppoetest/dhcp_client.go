@@ -9,8 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/erxos/erx/services/access/internal/ether"
-	"github.com/erxos/erx/services/access/internal/ipoe"
+	"github.com/erxos/erx/services/linecard/header"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
 
@@ -44,16 +43,16 @@ type dhcpClient struct {
 	replies chan *dhcpv4.DHCPv4
 }
 
-func (c *dhcpClient) handleFrame(f ether.Frame) {
-	if f.EtherType() != ether.TypeIPv4 {
+func (c *dhcpClient) handleFrame(f header.Ethernet) {
+	if f.EtherType() != header.EtherTypeIPv4 {
 		return
 	}
-	ip, err := ipoe.ParseIPv4(f.Payload())
-	if err != nil || ip.Protocol() != ipoe.ProtoUDP {
+	ip := header.IPv4(f.Payload())
+	if ip.Validate() != nil || ip.Protocol() != header.ProtocolUDP {
 		return
 	}
-	u, err := ipoe.ParseUDP(ip.Payload())
-	if err != nil || u.DestinationPort() != 68 {
+	u := header.UDP(ip.Payload())
+	if u.Validate() != nil || u.DestinationPort() != 68 {
 		return
 	}
 	m, err := dhcpv4.FromBytes(u.Payload())
@@ -68,20 +67,22 @@ func (c *dhcpClient) handleFrame(f ether.Frame) {
 
 func (c *dhcpClient) send(m *dhcpv4.DHCPv4, src, dst netip.Addr, dstMAC MAC) error {
 	p := m.ToBytes()
-	buf := make([]byte, ether.HeaderLen+ipoe.IPv4HeaderLen+ipoe.UDPHeaderLen+len(p))
-	ether.PutHeader(buf, dstMAC, c.cfg.MAC, ether.TypeIPv4)
-	n, err := ipoe.MarshalUDP(buf[ether.HeaderLen:], src, dst, 68, 67, p)
+	f := header.UDPFrameFields{Destination: dstMAC, Source: c.cfg.MAC,
+		IPv4: header.IPv4Fields{TTL: 64, Source: src, Destination: dst},
+		UDP:  header.UDPFields{SourcePort: 68, DestinationPort: 67}}
+	buf := make([]byte, header.UDPFrameHeaderLen+len(p))
+	n, err := f.Marshal(buf, p)
 	if err != nil {
 		return err
 	}
-	return c.e.send(buf[:ether.HeaderLen+n])
+	return c.e.send(buf[:n])
 }
 
 // exchange sends m until a reply of one of the wanted types arrives.
 func (c *dhcpClient) exchange(ctx context.Context, m *dhcpv4.DHCPv4, want ...dhcpv4.MessageType) (*dhcpv4.DHCPv4, error) {
 	bcast := netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	for try := 0; try < c.cfg.Retries; try++ {
-		if err := c.send(m, netip.IPv4Unspecified(), bcast, ether.Broadcast); err != nil {
+		if err := c.send(m, netip.IPv4Unspecified(), bcast, header.Broadcast); err != nil {
 			return nil, err
 		}
 		t := time.NewTimer(c.cfg.RetryInterval)
@@ -171,5 +172,5 @@ func (l *DHCPLease) Release() error {
 	if err != nil {
 		return err
 	}
-	return l.c.send(rel, l.Address, l.Server, ether.Broadcast)
+	return l.c.send(rel, l.Address, l.Server, header.Broadcast)
 }

@@ -3,16 +3,16 @@ package pppoetest
 import (
 	"sync"
 
-	"github.com/erxos/erx/services/access/internal/ether"
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 // MAC is a 48-bit Ethernet address.
-type MAC = ether.MAC
+type MAC = header.MAC
 
 // frameHandler is one emulated subscriber's receive path. It runs on the
 // emulator's reader goroutine and must not block.
 type frameHandler interface {
-	handleFrame(f ether.Frame)
+	handleFrame(f header.Ethernet)
 }
 
 // Emulator multiplexes many emulated subscribers, each with its own MAC
@@ -74,13 +74,13 @@ func (e *Emulator) read() {
 		if err != nil {
 			return
 		}
-		f, err := ether.Parse(buf[:n])
-		if err != nil {
+		f := header.Ethernet(buf[:n])
+		if f.Validate() != nil {
 			continue
 		}
 		targets = targets[:0]
 		e.mu.Lock()
-		if dst := f.Destination(); dst == ether.Broadcast {
+		if dst := MAC(f.Destination()); dst == header.Broadcast {
 			for _, hs := range e.handlers {
 				targets = append(targets, hs...)
 			}

@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/erxos/erx/services/access/clock"
-	"github.com/erxos/erx/services/access/internal/ether"
-	"github.com/erxos/erx/services/access/internal/ipoe"
 	"github.com/erxos/erx/services/access/ppp"
 	"github.com/erxos/erx/services/access/pppoe"
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 // PPPoEConfig describes one emulated PPPoE subscriber.
@@ -280,14 +279,14 @@ func (s *PPPoESession) sendDiscovery(code pppoe.Code, sid uint16, extra []pppoe.
 	d := pppoe.Discovery{Code: code, SessionID: sid, Tags: tags}
 	dst := s.ac
 	if code == pppoe.CodePADI {
-		dst = ether.Broadcast
+		dst = header.Broadcast
 	}
-	ether.PutHeader(s.out[:], dst, s.cfg.MAC, ether.TypePPPoEDiscover)
-	n, err := d.Marshal(s.out[ether.HeaderLen:])
+	(&header.EthernetFields{Destination: dst, Source: s.cfg.MAC, EtherType: header.EtherTypePPPoEDiscovery}).Marshal(s.out[:])
+	n, err := d.Marshal(s.out[header.EthernetHeaderLen:])
 	if err != nil {
 		return
 	}
-	_ = s.e.send(s.out[:ether.HeaderLen+n])
+	_ = s.e.send(s.out[:header.EthernetHeaderLen+n])
 }
 
 func (s *PPPoESession) retry(fn func()) {
@@ -336,7 +335,7 @@ func (s *PPPoESession) sendPADR() {
 	})
 }
 
-func (s *PPPoESession) handleFrame(f ether.Frame) {
+func (s *PPPoESession) handleFrame(f header.Ethernet) {
 	h, err := pppoe.Parse(f.Payload())
 	if err != nil {
 		return
@@ -347,16 +346,16 @@ func (s *PPPoESession) handleFrame(f ether.Frame) {
 		return
 	}
 	switch f.EtherType() {
-	case ether.TypePPPoEDiscover:
+	case header.EtherTypePPPoEDiscovery:
 		s.discovery(f, h)
-	case ether.TypePPPoESession:
-		if h.Code() == pppoe.CodeSession && s.id != 0 && h.SessionID() == s.id && f.Source() == s.ac {
+	case header.EtherTypePPPoESession:
+		if h.Code() == pppoe.CodeSession && s.id != 0 && h.SessionID() == s.id && MAC(f.Source()) == s.ac {
 			s.pppInput(h.Payload())
 		}
 	}
 }
 
-func (s *PPPoESession) discovery(f ether.Frame, h pppoe.Header) {
+func (s *PPPoESession) discovery(f header.Ethernet, h pppoe.Header) {
 	tags := pppoe.Tags(h.Payload())
 	if h.Code() != pppoe.CodePADT {
 		if uniq, ok := tags.Find(pppoe.TagHostUniq); !ok || string(uniq) != string(s.hostUniq[:]) {
@@ -369,7 +368,7 @@ func (s *PPPoESession) discovery(f ether.Frame, h pppoe.Header) {
 			return // first PADO wins
 		}
 		ck, _ := tags.Find(pppoe.TagACCookie)
-		s.ac = f.Source()
+		s.ac = MAC(f.Source())
 		s.cookie = append([]byte(nil), ck...)
 		if r, ok := tags.Find(pppoe.TagRelaySessionID); ok {
 			s.relay = append([]byte(nil), r...)
@@ -377,7 +376,7 @@ func (s *PPPoESession) discovery(f ether.Frame, h pppoe.Header) {
 		s.tries = 0
 		s.sendPADR()
 	case pppoe.CodePADS:
-		if s.id != 0 || f.Source() != s.ac {
+		if s.id != 0 || MAC(f.Source()) != s.ac {
 			return
 		}
 		if h.SessionID() == 0 {
@@ -398,7 +397,7 @@ func (s *PPPoESession) discovery(f ether.Frame, h pppoe.Header) {
 		s.lcpFSM.Open()
 		s.lcpFSM.Up()
 	case pppoe.CodePADT:
-		if s.id != 0 && h.SessionID() == s.id && f.Source() == s.ac {
+		if s.id != 0 && h.SessionID() == s.id && MAC(f.Source()) == s.ac {
 			s.peerPADT = true
 			s.fail(s.stage, "PADT from access concentrator")
 			s.markDown()
@@ -413,10 +412,10 @@ func (s *PPPoESession) sendPPP(frame []byte) {
 		return
 	}
 	var buf [1600]byte
-	ether.PutHeader(buf[:], s.ac, s.cfg.MAC, ether.TypePPPoESession)
-	pppoe.PutHeader(buf[ether.HeaderLen:], pppoe.CodeSession, s.id, len(frame))
-	n := copy(buf[ether.HeaderLen+pppoe.HeaderLen:], frame)
-	_ = s.e.send(buf[:ether.HeaderLen+pppoe.HeaderLen+n])
+	(&header.EthernetFields{Destination: s.ac, Source: s.cfg.MAC, EtherType: header.EtherTypePPPoESession}).Marshal(buf[:])
+	pppoe.PutHeader(buf[header.EthernetHeaderLen:], pppoe.CodeSession, s.id, len(frame))
+	n := copy(buf[header.EthernetHeaderLen+pppoe.HeaderLen:], frame)
+	_ = s.e.send(buf[:header.EthernetHeaderLen+pppoe.HeaderLen+n])
 }
 
 func (s *PPPoESession) sendPacket(proto uint16, code, id uint8, data []byte) {
@@ -570,8 +569,7 @@ func (s *PPPoESession) Ping(ctx context.Context, dst netip.Addr, seq uint16) err
 	var buf [128]byte
 	binPPP := buf[:2]
 	binPPP[0], binPPP[1] = 0x00, 0x21
-	n, err := ipoe.MarshalEcho(buf[2:], ipoe.ICMPEchoRequest, s.ipcp.Peer, dst, s.id, seq, []byte("erx-emulator"))
-	if err == nil {
+	if n, ok := marshalEcho(buf[2:], header.ICMPv4EchoRequest, s.ipcp.Peer, dst, s.id, seq, []byte("erx-emulator")); ok {
 		s.sendPPP(buf[:2+n])
 	}
 	s.mu.Unlock()
@@ -591,12 +589,12 @@ func (s *PPPoESession) Ping(ctx context.Context, dst netip.Addr, seq uint16) err
 }
 
 func (s *PPPoESession) ipInput(b []byte) {
-	ip, err := ipoe.ParseIPv4(b)
-	if err != nil || ip.Protocol() != ipoe.ProtoICMP || ip.Destination() != s.ipcp.Peer {
+	ip := header.IPv4(b)
+	if ip.Validate() != nil || ip.Protocol() != header.ProtocolICMP || ip.Destination() != s.ipcp.Peer {
 		return
 	}
-	e, err := ipoe.ParseEcho(ip.Payload())
-	if err != nil || e.Type() != ipoe.ICMPEchoReply || e.Identifier() != s.id {
+	e := header.ICMPv4(ip.Payload())
+	if !e.Valid() || e.Type() != header.ICMPv4EchoReply || e.Ident() != s.id {
 		return
 	}
 	if ch, ok := s.pings[e.Sequence()]; ok {
@@ -613,9 +611,11 @@ func (s *PPPoESession) SendUDP(dst netip.AddrPort, payload []byte) error {
 	if s.isDown || s.stage != "up" {
 		return ErrSessionDown
 	}
-	buf := make([]byte, 2+ipoe.IPv4HeaderLen+ipoe.UDPHeaderLen+len(payload))
+	buf := make([]byte, 2+header.IPv4UDPHeaderLen+len(payload))
 	buf[0], buf[1] = 0x00, 0x21
-	n, err := ipoe.MarshalUDP(buf[2:], s.ipcp.Peer, dst.Addr(), 40000+s.id%20000, dst.Port(), payload)
+	f := header.IPv4UDPFields{IPv4: header.IPv4Fields{TTL: 64, Source: s.ipcp.Peer, Destination: dst.Addr()},
+		UDP: header.UDPFields{SourcePort: 40000 + s.id%20000, DestinationPort: dst.Port()}}
+	n, err := f.Marshal(buf[2:], payload)
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,15 @@ package pppoetest
 
 import (
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
 	"github.com/erxos/erx/services/access/dhcp"
-	"github.com/erxos/erx/services/access/internal/ether"
-	"github.com/erxos/erx/services/access/internal/ipoe"
 	"github.com/erxos/erx/services/access/ppp"
 	"github.com/erxos/erx/services/access/pppoe"
 	"github.com/erxos/erx/services/access/subscriber"
+	"github.com/erxos/erx/services/linecard/header"
 )
 
 // ServerConfig configures an AccessServer.
@@ -134,17 +134,17 @@ func (s *AccessServer) read() {
 		if err != nil {
 			return
 		}
-		f, err := ether.Parse(buf[:n])
-		if err != nil {
+		f := header.Ethernet(buf[:n])
+		if f.Validate() != nil {
 			continue
 		}
-		if d := f.Destination(); d != s.cfg.MAC && d != ether.Broadcast {
+		if d := MAC(f.Destination()); d != s.cfg.MAC && d != header.Broadcast {
 			continue
 		}
 		switch f.EtherType() {
-		case ether.TypePPPoEDiscover, ether.TypePPPoESession:
+		case header.EtherTypePPPoEDiscovery, header.EtherTypePPPoESession:
 			_ = s.pppo.HandleFrame(s.cfg.Port, buf[:n])
-		case ether.TypeIPv4:
+		case header.EtherTypeIPv4:
 			if s.dhcp != nil {
 				_ = s.dhcp.HandleFrame(s.cfg.Port, buf[:n])
 			}
@@ -195,22 +195,21 @@ func (s *AccessServer) SessionPPP(ps *pppoe.Session, b []byte) {
 
 // echo answers ICMP echo requests addressed to the gateway.
 func (s *AccessServer) echo(ps *pppoe.Session, p *ppp.Session, b []byte) {
-	ip, err := ipoe.ParseIPv4(b)
-	if err != nil || ip.Protocol() != ipoe.ProtoICMP || ip.Source() != p.Address() {
+	ip := header.IPv4(b)
+	if ip.Validate() != nil || ip.Protocol() != header.ProtocolICMP || ip.Source() != p.Address() {
 		return
 	}
 	gw := s.cfg.PPP.LocalAddress
 	if ip.Destination() != gw {
 		return
 	}
-	e, err := ipoe.ParseEcho(ip.Payload())
-	if err != nil || e.Type() != ipoe.ICMPEchoRequest {
+	e := header.ICMPv4(ip.Payload())
+	if !e.Valid() || e.Type() != header.ICMPv4EchoRequest {
 		return
 	}
 	var buf [1500]byte
 	buf[0], buf[1] = 0x00, 0x21
-	n, err := ipoe.MarshalEcho(buf[2:], ipoe.ICMPEchoReply, gw, ip.Source(), e.Identifier(), e.Sequence(), e.Data())
-	if err == nil {
+	if n, ok := marshalEcho(buf[2:], header.ICMPv4EchoReply, gw, ip.Source(), e.Ident(), e.Sequence(), e.Payload()); ok {
 		_ = ps.SendPPP(buf[:2+n])
 	}
 }
@@ -224,4 +223,19 @@ func (s *AccessServer) SessionEnded(ps *pppoe.Session, cause subscriber.Cause) {
 	if ok {
 		p.LowerDown(cause)
 	}
+}
+
+// marshalEcho writes an IPv4 ICMP echo request or reply (TTL 64, the
+// sequence number as IPv4 identification) into buf and returns its length,
+// or false when buf is too small.
+func marshalEcho(buf []byte, typ uint8, src, dst netip.Addr, id, seq uint16, data []byte) (int, bool) {
+	n := header.IPv4MinHeaderLen + header.ICMPv4HeaderLen + len(data)
+	if len(buf) < n {
+		return 0, false
+	}
+	ip := header.IPv4Fields{TotalLength: uint16(n), ID: seq, TTL: 64, Protocol: header.ProtocolICMP, Source: src, Destination: dst}
+	ip.Marshal(buf)
+	icmp := header.ICMPv4Fields{Type: typ, RestOfHeader: [2]uint16{id, seq}}
+	icmp.Marshal(buf[header.IPv4MinHeaderLen:], data)
+	return n, true
 }

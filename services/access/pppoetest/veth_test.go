@@ -5,54 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/erxos/erx/internal/netns"
 	"github.com/erxos/erx/services/access/ppp"
-	"golang.org/x/sys/unix"
 )
-
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// openInNetns opens a packet link on ifname inside the named network
-// namespace; the socket stays in that namespace.
-func openInNetns(ns, ifname string) (Link, error) {
-	runtime.LockOSThread()
-	orig, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
-	}
-	defer unix.Close(orig)
-	target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
-	}
-	defer unix.Close(target)
-	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
-	}
-	link, openErr := OpenPacket(ifname)
-	if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-		// Leave the thread locked: it dies with the goroutine.
-		if link != nil {
-			link.Close()
-		}
-		return nil, err
-	}
-	runtime.UnlockOSThread()
-	return link, openErr
-}
 
 // TestOverVeth runs the emulator in a network namespace against the access
 // engines on the host end of a veth pair, both over AF_PACKET.
@@ -66,22 +25,20 @@ func TestOverVeth(t *testing.T) {
 	pid := os.Getpid() % 100000
 	ns := fmt.Sprintf("erxacc%d", pid)
 	hostIf, nsIf := fmt.Sprintf("erxa%d", pid), fmt.Sprintf("erxb%d", pid)
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	run(t, "ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf, "netns", ns)
-	t.Cleanup(func() { exec.Command("ip", "link", "del", hostIf).Run() })
+	netns.Add(t, ns)
+	netns.Veth(t, "", hostIf, ns, nsIf)
 	for _, sysctl := range []string{"net.ipv6.conf." + hostIf + ".disable_ipv6=1"} {
 		exec.Command("sysctl", "-qw", sysctl).Run()
 	}
-	run(t, "ip", "link", "set", hostIf, "up")
-	run(t, "ip", "-n", ns, "link", "set", nsIf, "up")
+	netns.Run(t, "ip", "link", "set", hostIf, "up")
+	netns.Run(t, "ip", "-n", ns, "link", "set", nsIf, "up")
 
 	serverLink, err := OpenPacket(hostIf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clientLink, err := openInNetns(ns, nsIf)
-	if err != nil {
+	var clientLink Link
+	if err := netns.Do(ns, func() (err error) { clientLink, err = OpenPacket(nsIf); return err }); err != nil {
 		serverLink.Close()
 		t.Fatal(err)
 	}
