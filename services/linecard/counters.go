@@ -60,6 +60,15 @@ type Counters struct {
 	MirrorCopies         uint64 // copies handed to a mirror tap
 	MirrorDrops          uint64 // copies dropped because the analyzer queue was full
 	Drops                [NumDropReasons]uint64
+
+	// Secret analyzer counters, like MirrorCopies and MirrorDrops: only
+	// a session with mirror access may see them. None of them is part of
+	// InPackets/OutPackets/Drops/DropsTotal, so ordinary output cannot
+	// reveal mirroring.
+	AnalyzerDrops    uint64 // frames received on an analyzer interface and dropped (all of them)
+	MirrorSent       uint64 // mirror copies transmitted out of this interface toward an analyzer
+	MirrorSentBytes  uint64 // their frame bytes
+	MirrorSendErrors uint64 // copies toward an analyzer that could not be sent (no ARP, transmit error)
 }
 
 // DropsTotal returns the sum of all drop reasons.
@@ -77,6 +86,8 @@ type laneCounters struct {
 	inPackets, inBytes, outPackets, outBytes atomic.Uint64
 	punted, icmpSent, icmpLimited            atomic.Uint64
 	mirrorCopies, mirrorDrops                atomic.Uint64
+	analyzerDrops, mirrorSent, mirrorSentB   atomic.Uint64
+	mirrorSendErrors                         atomic.Uint64
 	drops                                    [NumDropReasons]atomic.Uint64
 	_                                        [64]byte // keep lanes on separate cache lines
 }
@@ -91,6 +102,10 @@ func (l *laneCounters) addTo(c *Counters) {
 	c.ICMPRateLimited += l.icmpLimited.Load()
 	c.MirrorCopies += l.mirrorCopies.Load()
 	c.MirrorDrops += l.mirrorDrops.Load()
+	c.AnalyzerDrops += l.analyzerDrops.Load()
+	c.MirrorSent += l.mirrorSent.Load()
+	c.MirrorSentBytes += l.mirrorSentB.Load()
+	c.MirrorSendErrors += l.mirrorSendErrors.Load()
 	for i := range l.drops {
 		c.Drops[i] += l.drops[i].Load()
 	}
@@ -106,6 +121,10 @@ func (c *Counters) sub(b *Counters) {
 	c.ICMPRateLimited -= b.ICMPRateLimited
 	c.MirrorCopies -= b.MirrorCopies
 	c.MirrorDrops -= b.MirrorDrops
+	c.AnalyzerDrops -= b.AnalyzerDrops
+	c.MirrorSent -= b.MirrorSent
+	c.MirrorSentBytes -= b.MirrorSentBytes
+	c.MirrorSendErrors -= b.MirrorSendErrors
 	for i := range c.Drops {
 		c.Drops[i] -= b.Drops[i]
 	}

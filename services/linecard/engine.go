@@ -59,15 +59,29 @@ func (k Kind) String() string {
 
 // Config configures an Engine. Zero fields take the defaults given.
 type Config struct {
-	ARP            arp.Config       // neighbour timers and queue length
-	ICMPRate       int              // ICMP errors per second per interface; default 100
-	ICMPBurst      int              // default 10
-	BroadcastRate  int              // broadcast frames per second per interface; default 1000
-	BroadcastBurst int              // default 100
-	BatchSize      int              // frames per receive batch; default 64
-	Control        ControlPlane     // receives punted frames; nil drops them as unhandled
-	Clock          func() time.Time // default time.Now
+	ARP            arp.Config // neighbour timers and queue length
+	ICMPRate       int        // ICMP errors per second per interface; default 100
+	ICMPBurst      int        // default 10
+	BroadcastRate  int        // broadcast frames per second per interface; default 1000
+	BroadcastBurst int        // default 100
+	BatchSize      int        // frames per receive batch; default 64
+	// WorkerCPUs pins forwarding worker i (in port, then queue order) to
+	// CPU WorkerCPUs[i%len] on a locked OS thread; empty leaves placement
+	// to the Go scheduler. On a 2-core box with the traffic source on CPU
+	// 0, {1} keeps the data plane on its own core.
+	WorkerCPUs []int
+	// WorkerNice, when non-zero, sets the nice value (-20..19) of every
+	// forwarding worker's thread, so that on a shared box other processes
+	// take less of its core (the kernel's own forwarding runs in softirq,
+	// ahead of every process). Needs CAP_SYS_NICE to go below 0.
+	WorkerNice int
+	Control    ControlPlane     // receives punted frames; nil drops them as unhandled
+	Clock      func() time.Time // default time.Now
 }
+
+// mirrorLanes is the number of lanes reserved for MirrorSenders; more
+// senders share the control lane.
+const mirrorLanes = 4
 
 // PortConfig attaches a port to the engine as a physical interface.
 type PortConfig struct {
@@ -85,6 +99,29 @@ type portState struct {
 	idx   int
 	phys  *iface
 	vlans [4096]atomic.Pointer[iface]
+	link  atomic.Bool // carrier, polled by the timer goroutine
+}
+
+// carrierer is implemented by ports that know their link state
+// (afpacket.Port, memport.Port). Ports without it count as always up.
+type carrierer interface {
+	Carrier() (bool, error)
+}
+
+// linkPollTicks is how many 100 ms timer ticks pass between link polls.
+const linkPollTicks = 10
+
+// pollLinks reads the carrier of every port.
+func (e *Engine) pollLinks() {
+	for _, ps := range e.ports {
+		up := true
+		if c, ok := ps.p.(carrierer); ok {
+			if u, err := c.Carrier(); err == nil {
+				up = u
+			}
+		}
+		ps.link.Store(up)
+	}
 }
 
 type iface struct {
@@ -102,6 +139,10 @@ type iface struct {
 	arp   *arp.Table
 	lanes []laneCounters
 	tap   [2]atomic.Pointer[Tap]
+
+	// analyzer: the interface is an analyzer port (SetAnalyzer): it drops
+	// everything it receives, learns no ARP and sends no ARP.
+	analyzer atomic.Bool
 
 	// PPPoE subscriber interfaces: parent, session ID and peer MAC are
 	// fixed at creation; sessions (on a parent) is copy-on-write.
@@ -124,7 +165,8 @@ type iface struct {
 type Engine struct {
 	cfg   Config
 	ports []*portState
-	lanes int     // workers + control lane + ARP lane
+	lanes int     // workers + control lane + ARP lane + mirror lanes
+	nwork int     // port workers: lanes [0, nwork)
 	ctl   *worker // control lane: TransmitFrame, SendIPv4, queued packets; under ctlMu
 	ctlMu sync.Mutex
 	arpw  *worker // ARP lane: requests and gratuitous ARP; under arpMu
@@ -135,6 +177,8 @@ type Engine struct {
 	vrs       map[string]*vrouter
 	nextIndex uint32
 	ifaces    atomic.Pointer[[]*iface] // by index; nil holes
+	freeMirr  []int                    // free mirror lanes (MirrorSender)
+	analyzers map[string]bool          // interface names in analyzer mode (SetAnalyzer)
 
 	control atomic.Pointer[ControlPlane] // Config.Control, replaceable with SetControlPlane
 
@@ -177,9 +221,15 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 		workers += pc.Port.Queues()
 		e.ports = append(e.ports, &portState{p: pc.Port, idx: len(e.ports)})
 	}
-	e.lanes = workers + 2
+	e.nwork = workers
+	e.lanes = workers + 2 + mirrorLanes
+	for i := 0; i < mirrorLanes; i++ {
+		e.freeMirr = append(e.freeMirr, workers+2+i)
+	}
 	e.ifaces.Store(&[]*iface{}) // an engine without ports still has a (empty) table
+	e.pollLinks()
 	e.ctl = newWorker(e, workers, nil, 0, 1)
+	e.ctl.secret = secretToAnalyzer
 	e.arpw = newWorker(e, workers+1, nil, 0, 1)
 	for i, pc := range ports {
 		ps := e.ports[i]
@@ -235,6 +285,7 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 	if kind == Physical {
 		ps.phys = ifc
 	}
+	e.applyAnalyzerLocked(ifc) // before the interface is visible to workers
 	if kind == VLANSub {
 		ps.vlans[vlan].Store(ifc)
 	}

@@ -148,10 +148,13 @@ type InterfaceInfo struct {
 	VLAN          uint16
 	VirtualRouter string
 	AdminUp       bool
-	MTU           int
-	MAC           [6]byte
-	Description   string
-	Addresses     []netip.Prefix
+	// LinkUp is the carrier of the interface's port (polled every second);
+	// always true for loopbacks. A PPPoE or VLAN interface follows its port.
+	LinkUp      bool
+	MTU         int
+	MAC         [6]byte
+	Description string
+	Addresses   []netip.Prefix
 	// Parent, SessionID and PeerMAC describe a PPPoE subscriber
 	// interface (Kind PPPoESub): the access interface it rides on, its
 	// PPPoE session ID and the subscriber's MAC address.
@@ -164,8 +167,10 @@ func (e *Engine) infoLocked(ifc *iface) InterfaceInfo {
 	in := InterfaceInfo{Name: ifc.name, Index: ifc.index, Kind: ifc.kind, VLAN: ifc.vlan, VirtualRouter: ifc.vr.Load().name,
 		AdminUp: ifc.up.Load(), MTU: int(ifc.mtu.Load()), MAC: ifc.mac, Description: ifc.desc,
 		Addresses: append([]netip.Prefix(nil), *ifc.addrs.Load()...)}
+	in.LinkUp = true
 	if ifc.port != nil {
 		in.Port = ifc.port.p.Name()
+		in.LinkUp = ifc.port.link.Load()
 	}
 	if ifc.parent != nil {
 		in.Parent, in.SessionID, in.PeerMAC = ifc.parent.name, ifc.sid, ifc.peer

@@ -2,6 +2,7 @@ package linecard
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,24 @@ type worker struct {
 	frags    [][]byte   // fragment buffers, reused every batch
 	fragUsed int        // fragment buffers used in this batch
 	tx       [][][]byte // pending frames per port index
+	secretTx []int      // of tx, frames counted as mirror copies
 	punted   Punt       // the Punt handed to the control plane
+	secret   secretMode // how output is counted (mirror copies are secret)
+}
+
+// secretMode says which frames a worker counts in the secret analyzer
+// counters (MirrorSent, MirrorSendErrors) instead of OutPackets/Drops.
+type secretMode uint8
+
+const (
+	secretNever      secretMode = iota // forwarding workers: everything is ordinary traffic
+	secretToAnalyzer                   // control lane: router-originated packets out of an analyzer interface
+	secretAlways                       // mirror lanes: every frame is a mirror copy
+)
+
+// secretFor reports whether output on ifc is a secret mirror copy.
+func (w *worker) secretFor(ifc *iface) bool {
+	return w.secret == secretAlways || w.secret == secretToAnalyzer && ifc.analyzer.Load()
 }
 
 func newWorker(e *Engine, lane int, ps *portState, q, batchSize int) *worker {
@@ -43,6 +61,7 @@ func newWorker(e *Engine, lane int, ps *portState, q, batchSize int) *worker {
 	w.scratch = sb.Bufs
 	w.frags = port.NewBatch(batchSize+8, port.DefaultBufSize).Bufs
 	w.tx = make([][][]byte, len(e.ports))
+	w.secretTx = make([]int, len(e.ports))
 	for i := range w.tx {
 		w.tx[i] = make([][]byte, 0, 2*batchSize+16) // every input + fragments
 	}
@@ -93,12 +112,15 @@ func (e *Engine) runTimers() {
 	defer e.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-e.done:
 			return
 		case <-t.C:
 			e.tickTimers()
+			if tick%linkPollTicks == 0 {
+				e.pollLinks()
+			}
 		}
 	}
 }
@@ -111,13 +133,22 @@ func (e *Engine) tickTimers() {
 			continue
 		}
 		if n := ifc.arp.Tick(now); n > 0 {
-			ifc.lanes[e.lanes-1].drops[DropARPTimeout].Add(uint64(n))
+			ifc.lanes[e.arpw.lane].drops[DropARPTimeout].Add(uint64(n))
 		}
 	}
 }
 
 func (w *worker) run() {
 	defer w.e.wg.Done()
+	if cpus, nice := w.e.cfg.WorkerCPUs, w.e.cfg.WorkerNice; len(cpus) > 0 || nice != 0 {
+		runtime.LockOSThread() // never unlocked: the tuned thread exits with the worker
+		if len(cpus) > 0 {
+			_ = pinThread(cpus[w.lane%len(cpus)]) // best effort: a missing CPU leaves the thread unpinned
+		}
+		if nice != 0 {
+			_ = niceThread(nice) // best effort, like pinning
+		}
+	}
 	for !w.e.stop.Load() {
 		n, err := w.ps.p.Receive(w.q, w.batch)
 		if err != nil {
@@ -144,17 +175,30 @@ func (w *worker) flush() {
 		ps := w.e.ports[pi]
 		sent, err := ps.p.Transmit(w.lane, frames)
 		if err != nil || sent < len(frames) {
-			ps.phys.lanes[w.lane].drops[DropTxError].Add(uint64(len(frames) - sent))
+			c := &ps.phys.lanes[w.lane]
+			lost := uint64(len(frames) - sent)
+			if w.secretTx[pi] == len(frames) { // only mirror copies: keep the loss secret
+				c.mirrorSendErrors.Add(lost)
+			} else {
+				c.drops[DropTxError].Add(lost)
+			}
 		}
 		w.tx[pi] = frames[:0]
+		w.secretTx[pi] = 0
 	}
 }
 
-// drop counts a drop on ifc (nil for packets the router originated).
+// drop counts a drop on ifc (nil for packets the router originated). A
+// mirror copy that cannot be sent counts as a secret MirrorSendError.
 func (w *worker) drop(ifc *iface, r DropReason) {
-	if ifc != nil {
-		ifc.lanes[w.lane].drops[r].Add(1)
+	if ifc == nil {
+		return
 	}
+	if w.secret != secretNever && w.secretFor(ifc) {
+		ifc.lanes[w.lane].mirrorSendErrors.Add(1)
+		return
+	}
+	ifc.lanes[w.lane].drops[r].Add(1)
 }
 
 // frame runs the pipeline for batch slot i.
@@ -191,6 +235,10 @@ func (w *worker) frame(i int) {
 	lanec := &in.lanes[w.lane]
 	lanec.inPackets.Add(1)
 	lanec.inBytes.Add(uint64(len(f)))
+	if in.analyzer.Load() || ps.phys.analyzer.Load() { // send-only: no ARP, no punts, nothing forwarded
+		lanec.analyzerDrops.Add(1)
+		return
+	}
 	if !in.up.Load() || !ps.phys.up.Load() {
 		w.drop(in, DropAdminDown)
 		return
@@ -421,6 +469,13 @@ func (w *worker) resolveAndEmit(out *iface, nh uint32, buf []byte, off, n int) {
 		return
 	}
 	mac, ok := out.arp.Lookup(nh)
+	if !ok && (out.analyzer.Load() || w.secret == secretAlways) {
+		// Analyzer ports use static ARP only: never ask. Mirror copies never
+		// wait for ARP either: queued, they would leave later on the control
+		// lane and be counted as ordinary output.
+		w.drop(out, DropARPTimeout)
+		return
+	}
 	if !ok {
 		var res arp.Result
 		mac, res = out.arp.Resolve(nh, buf[off:off+n], w.e.now())
@@ -446,7 +501,8 @@ func (w *worker) unreachable(i int, in *iface, buf []byte, off, n int, forwarded
 // must have maxL2 bytes of room before off), mirrors, counts and queues
 // the frame for transmission.
 func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
-	if t := out.tap[Egress].Load(); t != nil {
+	secret := w.secret != secretNever && w.secretFor(out)
+	if t := out.tap[Egress].Load(); t != nil && !secret { // never mirror a mirror copy
 		w.mirror(out, t, Egress, buf[off:off+n])
 	}
 	l2, et, l3 := out, uint16(header.EtherTypeIPv4), off
@@ -455,8 +511,13 @@ func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 		putPPPoESession(buf[l3:off], out.sid, n)
 		l2, et = out.parent, header.EtherTypePPPoESession
 		c := &out.lanes[w.lane] // the session counts IP bytes, its parent frames
-		c.outPackets.Add(1)
-		c.outBytes.Add(uint64(n))
+		if secret {
+			c.mirrorSent.Add(1)
+			c.mirrorSentB.Add(uint64(n))
+		} else {
+			c.outPackets.Add(1)
+			c.outBytes.Add(uint64(n))
+		}
 	}
 	start := l3 - header.EthernetHeaderLen
 	if l2.kind == VLANSub {
@@ -473,9 +534,15 @@ func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 		end = start + header.EthernetMinFrame
 	}
 	c := &l2.lanes[w.lane]
-	c.outPackets.Add(1)
-	c.outBytes.Add(uint64(end - start))
 	pi := out.port.idx
+	if secret {
+		c.mirrorSent.Add(1)
+		c.mirrorSentB.Add(uint64(end - start))
+		w.secretTx[pi]++
+	} else {
+		c.outPackets.Add(1)
+		c.outBytes.Add(uint64(end - start))
+	}
 	w.tx[pi] = append(w.tx[pi], buf[start:end])
 }
 

@@ -1,6 +1,7 @@
 package linecard
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -294,4 +295,65 @@ func (e *Engine) Routes(vr string) ([]RouteInfo, error) {
 		out = append(out, ri)
 	}
 	return out, nil
+}
+
+// Lookup returns the route forwarding would use in virtual router vr for
+// dst (the longest matching best route), with Interface set to the egress
+// interface even when the route names only a next hop (resolved through
+// the FIB once, as forwarding does), and the source address a packet
+// originated toward dst should carry: the egress interface's address on
+// the next hop's subnet, else its first address (for an unnumbered PPPoE
+// subscriber interface, its parent's). NextHop is the route's gateway,
+// unset when dst is directly connected. It fails with ErrNoRoute when no
+// route matches, the egress interface is gone, or it has no address.
+func (e *Engine) Lookup(vr string, dst netip.Addr) (RouteInfo, netip.Addr, error) {
+	if !dst.Is4() {
+		return RouteInfo{}, netip.Addr{}, fmt.Errorf("linecard: %v: %w", dst, ErrBadAddress)
+	}
+	e.mu.Lock()
+	v := e.vrs[vr]
+	e.mu.Unlock()
+	if v == nil {
+		return RouteInfo{}, netip.Addr{}, fmt.Errorf("linecard: virtual router %q: %w", vr, ErrNoSuchVirtualRouter)
+	}
+	d := dst.As4()
+	r := v.fib.Lookup(binary.BigEndian.Uint32(d[:]))
+	if r == nil {
+		return RouteInfo{}, netip.Addr{}, fmt.Errorf("linecard: %v in %q: %w", dst, vr, ErrNoRoute)
+	}
+	ri := RouteInfo{Prefix: r.Prefix, Type: r.Type, Distance: r.Distance, NextHop: r.Gateway, Best: true}
+	idx, nh := r.IfIndex, dst
+	if r.Gateway.IsValid() {
+		nh = r.Gateway
+		if idx == 0 {
+			g := r.Gateway.As4()
+			r2 := v.fib.Lookup(binary.BigEndian.Uint32(g[:]))
+			if r2 == nil || r2.Type == fib.Local {
+				return ri, netip.Addr{}, fmt.Errorf("linecard: %v in %q: next hop %v: %w", dst, vr, r.Gateway, ErrNoRoute)
+			}
+			idx = r2.IfIndex
+		}
+	}
+	ifc := e.ifaceByIndex(idx)
+	if ifc == nil {
+		return ri, netip.Addr{}, fmt.Errorf("linecard: %v in %q: %w: no egress interface", dst, vr, ErrNoRoute)
+	}
+	ri.Interface = ifc.name
+	if r.Type == fib.Local {
+		return ri, dst, nil
+	}
+	addrs := *ifc.addrs.Load()
+	if len(addrs) == 0 && ifc.parent != nil {
+		addrs = *ifc.parent.addrs.Load()
+	}
+	var src netip.Addr
+	for _, a := range addrs {
+		if !src.IsValid() || a.Contains(nh) && !a.Masked().Contains(src) {
+			src = a.Addr()
+		}
+	}
+	if !src.IsValid() {
+		return ri, netip.Addr{}, fmt.Errorf("linecard: %v in %q: %w: %q has no address", dst, vr, ErrNoRoute, ifc.name)
+	}
+	return ri, src, nil
 }

@@ -50,7 +50,7 @@ func (ifc *iface) sum() Counters {
 // NewCopyQueue returns a mirror copy queue for one analyzer holding up
 // to slots copies of up to size bytes per worker, all preallocated.
 func (e *Engine) NewCopyQueue(slots, size int) *CopyQueue {
-	return newCopyQueue(e.lanes, slots, size)
+	return newCopyQueue(e.nwork+1, slots, size) // workers and the control lane push copies
 }
 
 // SetTap attaches t to an interface direction, or detaches when t is nil.

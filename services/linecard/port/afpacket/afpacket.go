@@ -25,6 +25,28 @@ type Config struct {
 	BlockSize    int           // ring block size, a multiple of the page size; default 256 KiB
 	Blocks       int           // ring blocks per queue; default 16
 	BlockTimeout time.Duration // hand over a partly filled block after this; default 2 ms
+	// TxRing transmits through a PACKET_TX_RING (TPACKET_V2) per transmit
+	// lane: frames are copied into the shared ring and one send(2) per
+	// batch hands them all to the kernel. Without it, sendmmsg(2).
+	TxRing bool
+	// TxFrames is the TX ring size per lane in frames (a multiple of 32);
+	// default 256 (512 KiB).
+	TxFrames int
+	// ShadowMAC hands the host stack a different MAC address for the
+	// interface (the port's own with the second-lowest bit of the first
+	// octet flipped, i.e. a locally administered twin) while the port keeps
+	// answering to the original in promiscuous mode. Every data-plane frame
+	// then reaches the kernel's IPv4 input as "other host" and is dropped
+	// at once, instead of being routed and answered with an ICMP error by
+	// a stack that does not forward (a dst allocation, an RCU free and a
+	// rate-limit check per frame on the receiving CPU). Close restores the
+	// address. Only for ports the kernel has no addresses on.
+	ShadowMAC bool
+	// TxLanes is how many transmit lanes get a TX ring, made at Open (in
+	// the namespace that owns the interface); higher lanes use sendmmsg.
+	// Default 16: enough for the engine's workers, control, ARP and
+	// mirror lanes on small boxes.
+	TxLanes int
 }
 
 func (c *Config) setDefaults() {
@@ -40,6 +62,14 @@ func (c *Config) setDefaults() {
 	if c.BlockTimeout <= 0 {
 		c.BlockTimeout = 2 * time.Millisecond
 	}
+	if c.TxFrames <= 0 {
+		c.TxFrames = 256
+	}
+	if c.TxLanes <= 0 {
+		c.TxLanes = 16
+	}
+	c.TxLanes = min(c.TxLanes, maxLanes)
+	c.TxFrames = (c.TxFrames + txFramesPerBlock - 1) / txFramesPerBlock * txFramesPerBlock
 }
 
 // Offsets into struct tpacket_block_desc and struct tpacket3_hdr
@@ -78,6 +108,12 @@ type rxQueue struct {
 type txLane struct {
 	msgs []mmsghdr
 	iovs []unix.Iovec
+
+	// TX ring (Config.TxRing); fd < 0 when the lane uses sendmmsg.
+	fd     int
+	ring   []byte
+	head   int // next frame slot to fill
+	frames int
 }
 
 // mmsghdr mirrors struct mmsghdr.
@@ -99,6 +135,7 @@ type Port struct {
 	lanes   [maxLanes]atomic.Pointer[txLane]
 	closeMu sync.Mutex
 	closed  bool
+	shadow  bool // the kernel's MAC was changed (Config.ShadowMAC)
 
 	txPackets, txBytes, txErrors, rxDropped atomic.Uint64
 }
@@ -133,6 +170,23 @@ func Open(name string, cfg Config) (*Port, error) {
 		return nil, fmt.Errorf("afpacket: %s bind tx: %w", name, err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	if cfg.ShadowMAC {
+		if err := p.setKernelMAC(shadowOf(p.mac)); err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.shadow = true
+	}
+	if cfg.TxRing {
+		for i := 0; i < cfg.TxLanes; i++ {
+			l := newTxLane()
+			if err := p.openTxRing(l); err != nil {
+				p.Close()
+				return nil, fmt.Errorf("afpacket: %s TX ring %d: %w", name, i, err)
+			}
+			p.lanes[i].Store(l)
+		}
+	}
 	return p, nil
 }
 
@@ -178,8 +232,10 @@ func (p *Port) openRx(fanoutID int) (*rxQueue, error) {
 	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
 		return fail("promiscuous mode", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, fanoutID|unix.PACKET_FANOUT_HASH<<16); err != nil {
-		return fail("PACKET_FANOUT", err)
+	if p.cfg.Queues > 1 { // a single queue needs no fanout (and no flow hash per frame)
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, fanoutID|unix.PACKET_FANOUT_HASH<<16); err != nil {
+			return fail("PACKET_FANOUT", err)
+		}
 	}
 	rq.off = -1
 	return rq, nil
@@ -304,22 +360,163 @@ func (p *Port) lane(i int) *txLane {
 	if l := p.lanes[i].Load(); l != nil {
 		return l
 	}
-	l := &txLane{msgs: make([]mmsghdr, maxTxBatch), iovs: make([]unix.Iovec, maxTxBatch)}
-	for j := range l.msgs {
-		l.msgs[j].hdr.Iov = &l.iovs[j]
-		l.msgs[j].hdr.Iovlen = 1
-	}
+	// A lane without a TX ring (sendmmsg on the port's socket, which was
+	// opened in the interface's namespace; sockets opened here would land
+	// in the calling thread's namespace).
+	l := newTxLane()
 	if p.lanes[i].CompareAndSwap(nil, l) {
 		return l
 	}
 	return p.lanes[i].Load()
 }
 
+func newTxLane() *txLane {
+	l := &txLane{msgs: make([]mmsghdr, maxTxBatch), iovs: make([]unix.Iovec, maxTxBatch), fd: -1}
+	for j := range l.msgs {
+		l.msgs[j].hdr.Iov = &l.iovs[j]
+		l.msgs[j].hdr.Iovlen = 1
+	}
+	return l
+}
+
+// TX ring layout (TPACKET_V2): frames of frameSizeRing bytes, each a
+// struct tpacket2_hdr followed by the frame data at txDataOff
+// (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)).
+const (
+	txStatus          = 0  // tp_status
+	txLen             = 4  // tp_len
+	txDataOff         = 32 // struct virtio_net_hdr, then the frame
+	vnetHdrLen        = 10 // sizeof(struct virtio_net_hdr)
+	vnetHdrLenOff     = 2  // hdr_len: bytes the kernel copies into the skb's linear area
+	txFramesPerBlock  = 32
+	txBlockSize       = txFramesPerBlock * frameSizeRing
+	txStatusAvailable = unix.TP_STATUS_AVAILABLE
+	txStatusSend      = unix.TP_STATUS_SEND_REQUEST
+)
+
+// openTxRing gives lane l its own socket with a PACKET_TX_RING.
+func (p *Port) openTxRing(l *txLane) error {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	fail := func(what string, err error) error {
+		unix.Close(fd)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+		return fail("PACKET_VERSION", err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_LOSS, 1) // skip malformed frames instead of stalling
+	// A virtio_net_hdr in front of every frame lets us say how much of it
+	// the kernel copies into the skb (hdr_len): all of it. Without, only
+	// the Ethernet header is copied and the rest is attached as pages of
+	// the ring marked zero-copy, which a veth (or any path that keeps the
+	// skb) must copy into freshly allocated pages: a page allocation per
+	// frame, slower than the copy it saves.
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VNET_HDR, 1); err != nil {
+		return fail("PACKET_VNET_HDR", err)
+	}
+	req := unix.TpacketReq{Block_size: txBlockSize, Block_nr: uint32(p.cfg.TxFrames / txFramesPerBlock),
+		Frame_size: frameSizeRing, Frame_nr: uint32(p.cfg.TxFrames)}
+	if err := unix.SetsockoptTpacketReq(fd, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
+		return fail("PACKET_TX_RING", err)
+	}
+	ring, err := unix.Mmap(fd, 0, p.cfg.TxFrames*frameSizeRing, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return fail("mmap", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: p.ifindex}); err != nil {
+		unix.Munmap(ring)
+		return fail("bind", err)
+	}
+	l.fd, l.ring, l.frames = fd, ring, p.cfg.TxFrames
+	return nil
+}
+
+func (l *txLane) closeRing() error {
+	if l.fd < 0 {
+		return nil
+	}
+	err := errors.Join(unix.Munmap(l.ring), unix.Close(l.fd))
+	l.fd, l.ring = -1, nil
+	return err
+}
+
+// slotStatus returns the tp_status word of TX ring slot i.
+func (l *txLane) slotStatus(i int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&l.ring[i*frameSizeRing+txStatus]))
+}
+
+// kick asks the kernel to send every frame marked TP_STATUS_SEND_REQUEST.
+func (l *txLane) kick() unix.Errno {
+	for {
+		_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(l.fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
+		if errno != unix.EINTR {
+			return errno
+		}
+	}
+}
+
+// transmitRing copies frames into the lane's TX ring and kicks the
+// kernel once. A frame finding its slot still in flight kicks first; if
+// the slot stays busy the rest of the batch is dropped.
+func (p *Port) transmitRing(l *txLane, frames [][]byte) (int, error) {
+	sent, kicked := 0, false
+	var bytes uint64
+	for _, f := range frames {
+		if len(f) > frameSizeRing-txDataOff-vnetHdrLen || len(f) == 0 {
+			p.txErrors.Add(1)
+			continue
+		}
+		st := l.slotStatus(l.head)
+		if atomic.LoadUint32(st) != txStatusAvailable {
+			if !kicked {
+				l.kick()
+				kicked = true
+			}
+			if atomic.LoadUint32(st) != txStatusAvailable {
+				break
+			}
+		}
+		slot := l.ring[l.head*frameSizeRing : (l.head+1)*frameSizeRing]
+		vh := slot[txDataOff : txDataOff+vnetHdrLen]
+		clear(vh)                                                         // no checksum offload, no GSO
+		binary.LittleEndian.PutUint16(vh[vnetHdrLenOff:], uint16(len(f))) // virtio is little-endian here
+		copy(slot[txDataOff+vnetHdrLen:], f)
+		binary.NativeEndian.PutUint32(slot[txLen:], uint32(vnetHdrLen+len(f)))
+		atomic.StoreUint32(st, txStatusSend)
+		l.head++
+		if l.head == l.frames {
+			l.head = 0
+		}
+		sent++
+		bytes += uint64(len(f))
+	}
+	if errno := l.kick(); errno != 0 && errno != unix.EAGAIN && errno != unix.ENOBUFS {
+		// The frames stay queued in the ring for the next kick.
+		p.txErrors.Add(uint64(len(frames) - sent))
+		p.txPackets.Add(uint64(sent))
+		p.txBytes.Add(bytes)
+		return sent, fmt.Errorf("afpacket: send %s: %w", p.name, errno)
+	}
+	p.txPackets.Add(uint64(sent))
+	p.txBytes.Add(bytes)
+	if sent < len(frames) {
+		p.txErrors.Add(uint64(len(frames) - sent))
+	}
+	return sent, nil
+}
+
 // Transmit implements port.Port with sendmmsg(2), up to 256 frames per
-// system call. Lanes at or above 64 share lane buffers and must not be
+// system call, or through the lane's TX ring (Config.TxRing). Lanes at or above 64 share lane buffers and must not be
 // used concurrently.
 func (p *Port) Transmit(lane int, frames [][]byte) (int, error) {
 	l := p.lane(lane)
+	if l.fd >= 0 {
+		return p.transmitRing(l, frames)
+	}
 	sent := 0
 	for sent < len(frames) {
 		k := min(len(frames)-sent, maxTxBatch)
@@ -356,6 +553,45 @@ func (p *Port) Transmit(lane int, frames [][]byte) (int, error) {
 	return sent, nil
 }
 
+// shadowOf returns the kernel's address for a port with MAC mac.
+func shadowOf(mac [6]byte) [6]byte {
+	mac[0] ^= 0x02
+	return mac
+}
+
+// setKernelMAC sets the interface's address as the host stack sees it
+// (SIOCSIFHWADDR through the port's socket, so in its namespace).
+func (p *Port) setKernelMAC(mac [6]byte) error {
+	var ifr [40]byte // struct ifreq: name[16], then struct sockaddr
+	copy(ifr[:unix.IFNAMSIZ-1], p.name)
+	binary.NativeEndian.PutUint16(ifr[16:], unix.ARPHRD_ETHER)
+	copy(ifr[18:], mac[:])
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(p.txfd), unix.SIOCSIFHWADDR, uintptr(unsafe.Pointer(&ifr[0]))); errno != 0 {
+		return fmt.Errorf("afpacket: set kernel MAC of %s: %w", p.name, errno)
+	}
+	return nil
+}
+
+// Carrier reports whether the interface is operationally up (IFF_RUNNING:
+// administratively up with carrier). It asks the kernel through the
+// port's own socket, so it works from any network namespace; call it on a
+// timer, not per packet.
+func (p *Port) Carrier() (bool, error) {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.closed {
+		return false, port.ErrClosed
+	}
+	ifr, err := unix.NewIfreq(p.name)
+	if err != nil {
+		return false, fmt.Errorf("afpacket: %s: %w", p.name, err)
+	}
+	if err := unix.IoctlIfreq(p.txfd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return false, fmt.Errorf("afpacket: SIOCGIFFLAGS %s: %w", p.name, err)
+	}
+	return ifr.Uint16()&unix.IFF_RUNNING != 0, nil
+}
+
 // Stats implements port.Port.
 func (p *Port) Stats() port.Stats {
 	var s port.Stats
@@ -383,12 +619,20 @@ func (p *Port) Close() error {
 	}
 	p.closed = true
 	var errs []error
+	if p.shadow {
+		errs = append(errs, p.setKernelMAC(p.mac))
+	}
 	for _, q := range p.queues {
 		q.closed.Store(true)
 		errs = append(errs, unix.Munmap(q.ring), unix.Close(q.fd))
 	}
 	if p.txfd >= 0 {
 		errs = append(errs, unix.Close(p.txfd))
+	}
+	for i := range p.lanes {
+		if l := p.lanes[i].Load(); l != nil {
+			errs = append(errs, l.closeRing())
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,7 @@ type Port struct {
 	timer  *time.Timer
 
 	rxPackets, rxBytes, txPackets, txBytes, rxDropped atomic.Uint64
+	noCarrier                                         atomic.Bool
 }
 
 func newPort(name string, mac [6]byte, mtu int) *Port {
@@ -54,6 +55,13 @@ func Pair(nameA string, macA [6]byte, nameB string, macB [6]byte) (*Port, *Port)
 
 // SetMTU changes the MTU the port reports; call before the port is used.
 func (p *Port) SetMTU(mtu int) { p.mtu = mtu }
+
+// SetCarrier sets the link state Carrier reports (tests of link
+// detection); a new port has carrier.
+func (p *Port) SetCarrier(up bool) { p.noCarrier.Store(!up) }
+
+// Carrier reports the link state set with SetCarrier.
+func (p *Port) Carrier() (bool, error) { return !p.noCarrier.Load(), nil }
 
 // Name implements port.Port.
 func (p *Port) Name() string { return p.name }
