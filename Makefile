@@ -48,7 +48,7 @@ vet:
 
 test-unit:
 	@echo "==> unit and host-lab tests"
-	@$(GO) test -race -timeout 15m ./...
+	@$(GO) test -race -count=1 -timeout 20m ./...
 
 test-image: image
 	@echo "==> image tests (QEMU, TCG when there is no KVM)"
