@@ -58,17 +58,16 @@ func (l *Lab) MustIn(ns string, name string, args ...string) string {
 // It is InNetns (netns.Do) under its older name.
 func InNS(ns string, fn func() error) error { return netns.Do(ns, fn) }
 
-// NoOffloads turns off transmit checksum offload, scatter-gather, TSO and
-// GSO on dev in namespace ns (the legacy ethtool ioctls; ethtool itself is
-// not needed). A veth otherwise hands its peer TCP/UDP frames whose
-// checksum is left for "hardware" to finish (CHECKSUM_PARTIAL) and TCP
-// super-frames larger than the MTU — what no real NIC delivers to a router.
+// NoOffloads turns off TSO and GSO on dev in namespace ns (the legacy
+// ethtool ioctls; ethtool itself is not needed). A veth otherwise hands its
+// peer TCP super-frames larger than the MTU — what no real NIC delivers to
+// a router. Checksum offload stays on on purpose: its CHECKSUM_PARTIAL
+// frames are finished by the data plane's AF_PACKET port, and the lab's
+// TCP and UDP tests exercise that.
 func NoOffloads(ns, dev string) error {
 	const (
-		ethtoolSTXCSUM = 0x17
-		ethtoolSSG     = 0x19
-		ethtoolSTSO    = 0x1f
-		ethtoolSGSO    = 0x24
+		ethtoolSTSO = 0x1f
+		ethtoolSGSO = 0x24
 	)
 	return InNS(ns, func() error {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -76,7 +75,7 @@ func NoOffloads(ns, dev string) error {
 			return err
 		}
 		defer unix.Close(fd)
-		for _, cmd := range []uint32{ethtoolSGSO, ethtoolSTSO, ethtoolSSG, ethtoolSTXCSUM} {
+		for _, cmd := range []uint32{ethtoolSGSO, ethtoolSTSO} {
 			val := struct{ cmd, data uint32 }{cmd, 0}
 			var ifr [40]byte
 			copy(ifr[:unix.IFNAMSIZ-1], dev)

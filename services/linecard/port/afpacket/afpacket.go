@@ -335,6 +335,9 @@ func fillFrame(b *port.Batch, i int, h []byte) bool {
 	if status&unix.TP_STATUS_VLAN_VALID == 0 {
 		b.Fill(i, frame)
 		b.Lens[i] = wire
+		if status&unix.TP_STATUS_CSUMNOTREADY != 0 {
+			finishChecksum(b.Frames[i])
+		}
 		return true
 	}
 	tpid := uint16(0x8100)
@@ -352,6 +355,9 @@ func fillFrame(b *port.Batch, i int, h []byte) bool {
 	c := copy(buf[16:], frame[12:])
 	b.Frames[i] = buf[:16+c]
 	b.Lens[i] = wire + 4
+	if status&unix.TP_STATUS_CSUMNOTREADY != 0 {
+		finishChecksum(b.Frames[i])
+	}
 	return true
 }
 
