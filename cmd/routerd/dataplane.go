@@ -30,6 +30,9 @@ func openDataPlane(b *board.Board, log *slog.Logger) (*linecard.Engine, []*afpac
 			log.Error(fmt.Sprintf("port %s: %v", p.Name, err))
 			continue
 		}
+		if err := disableGRO(p.NIC); err != nil {
+			log.Warn(fmt.Sprintf("port %s: %v", p.Name, err))
+		}
 		// The TX ring batches transmit into one send(2) per batch (see
 		// docs/PERFORMANCE.md). Receive fans out over one queue per core.
 		// ShadowMAC, which the forwarding benchmark also uses, is not on
