@@ -17,11 +17,11 @@ import (
 func TestOpenSSHClient(t *testing.T) {
 	sshBin, err := exec.LookPath("ssh")
 	if err != nil {
-		t.Skip("ssh not installed")
+		t.Fatal("ssh not installed (make deps installs openssh-client)")
 	}
 	sshpass, err := exec.LookPath("sshpass")
 	if err != nil {
-		t.Skip("sshpass not installed")
+		t.Fatal("sshpass not installed (make deps installs it)")
 	}
 	h := start(t, nil)
 	host, port, _ := strings.Cut(h.addr, ":")

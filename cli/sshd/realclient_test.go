@@ -43,7 +43,7 @@ func openssh(t testing.TB, addr string) (bin, host string, common []string, keyF
 	t.Helper()
 	bin, err := exec.LookPath("ssh")
 	if err != nil {
-		t.Skip("OpenSSH client not installed (make deps installs openssh-client)")
+		t.Fatal("OpenSSH client not installed (make deps installs openssh-client)")
 	}
 	host, port, _ := strings.Cut(addr, ":")
 	block, err := gossh.MarshalPrivateKey(clientPriv(t), "")
