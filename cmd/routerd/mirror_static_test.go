@@ -534,9 +534,10 @@ func TestMirrorPlainAnalyzer(t *testing.T) {
 	m := newMirrorLab(t)
 	m.Start()
 	m.configureForwarding()
-	// The analyzer knows the router's MAC, so only the router's receive
-	// side decides whether it answers.
-	lab.Run(t, "ip", "-n", m.analyzer, "neigh", "replace", mirAnaIfIP, "lladdr", lab.MAC(t, m.Router, "ge2"), "dev", "eth0", "nud", "permanent")
+	// The analyzer knows the router's MAC (the data plane's, as show
+	// interfaces gives it: the host kernel may see another one), so only
+	// the router's receive side decides whether it answers.
+	lab.Run(t, "ip", "-n", m.analyzer, "neigh", "replace", mirAnaIfIP, "lladdr", routerMAC(t, m.Lab, "gigabitEthernet 2/0/2"), "dev", "eth0", "nud", "permanent")
 	if out, err := m.In(m.analyzer, "ping", "-n", "-c", "1", "-W", "5", mirAnaIfIP); err != nil {
 		m.fatalf("before ip analyzer the port answers: %v\n%s", err, out)
 	}
