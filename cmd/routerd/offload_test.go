@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/erxos/erx/internal/ethtool"
 	"github.com/erxos/erx/internal/netns"
 )
 
@@ -20,16 +21,16 @@ func TestDisableGRO(t *testing.T) {
 		t.Fatalf("veth: %v\n%s", err, out)
 	}
 	err := netns.Do(ns, func() error {
-		if err := ethtoolValue("ge0", ethtoolSGRO, ptr(1)); err != nil {
+		if _, err := ethtool.Value("ge0", ethtool.SetGRO, 1); err != nil {
 			return err
 		}
-		if on, err := groEnabled("ge0"); err != nil || !on {
+		if on, err := ethtool.Value("ge0", ethtool.GetGRO, 0); err != nil || on == 0 {
 			t.Errorf("GRO before: on=%v err=%v; want on", on, err)
 		}
 		if err := disableGRO("ge0"); err != nil {
 			return err
 		}
-		if on, err := groEnabled("ge0"); err != nil || on {
+		if on, err := ethtool.Value("ge0", ethtool.GetGRO, 0); err != nil || on != 0 {
 			t.Errorf("GRO after disableGRO: on=%v err=%v; want off", on, err)
 		}
 		return nil
@@ -38,5 +39,3 @@ func TestDisableGRO(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func ptr(v uint32) *uint32 { return &v }

@@ -261,11 +261,9 @@ func (r *router) Reload() error {
 	if !firmware.InImage() {
 		return errors.New("reload is not available on the host board")
 	}
-	if h, ok := r.log.Handler().(interface{ Sync(context.Context) error }); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		h.Sync(ctx)
-		cancel()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	r.logs.Sync(ctx)
+	cancel()
 	return firmware.Reboot()
 }
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/erxos/erx/internal/ethtool"
 	"github.com/erxos/erx/internal/netns"
 )
 
@@ -65,25 +65,10 @@ func InNS(ns string, fn func() error) error { return netns.Do(ns, fn) }
 // frames are finished by the data plane's AF_PACKET port, and the lab's
 // TCP and UDP tests exercise that.
 func NoOffloads(ns, dev string) error {
-	const (
-		ethtoolSTSO = 0x1f
-		ethtoolSGSO = 0x24
-	)
 	return InNS(ns, func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		for _, cmd := range []uint32{ethtoolSGSO, ethtoolSTSO} {
-			val := struct{ cmd, data uint32 }{cmd, 0}
-			var ifr [40]byte
-			copy(ifr[:unix.IFNAMSIZ-1], dev)
-			*(*uintptr)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = uintptr(unsafe.Pointer(&val))
-			_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr)))
-			runtime.KeepAlive(&val)
-			if errno != 0 && errno != unix.EOPNOTSUPP {
-				return fmt.Errorf("%s: ethtool 0x%x on %s: %w", ns, cmd, dev, errno)
+		for _, cmd := range []uint32{ethtool.SetGSO, ethtool.SetTSO} {
+			if _, err := ethtool.Value(dev, cmd, 0); err != nil && err != unix.EOPNOTSUPP {
+				return fmt.Errorf("%s: ethtool 0x%x on %s: %w", ns, cmd, dev, err)
 			}
 		}
 		return nil
