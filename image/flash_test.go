@@ -81,7 +81,7 @@ func TestUserPublicKeys(t *testing.T) {
 func TestCreateFlash(t *testing.T) {
 	for _, tool := range []string{"mke2fs", "debugfs"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (e2fsprogs)", tool)
+			t.Fatalf("%s not installed (make deps installs e2fsprogs)", tool)
 		}
 	}
 	dir := t.TempDir()

@@ -86,7 +86,7 @@ func tclQuote(s string) string {
 func TestOpenSSHExpect(t *testing.T) {
 	expectBin, err := exec.LookPath("expect")
 	if err != nil {
-		t.Skip("expect not installed (make deps installs it)")
+		t.Fatal("expect not installed (make deps installs it)")
 	}
 	com := &recordingCommitter{}
 	h := startWith(t, func(o *cli.Options) { o.Committer = com }, nil)

@@ -14,7 +14,7 @@ func TestNamespaces(t *testing.T) {
 		t.Skip("requires root (network namespaces)")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("requires iproute2")
+		t.Fatal("ip not installed (make deps installs iproute2)")
 	}
 	id := fmt.Sprint(os.Getpid() % 100000)
 	a, b := "erxnsa"+id, "erxnsb"+id
