@@ -202,7 +202,7 @@ func TestIdentificationIncrements(t *testing.T) {
 func TestTshark(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("tshark not installed")
+		t.Fatal("tshark not installed (make deps installs it)")
 	}
 	file := filepath.Join(t.TempDir(), "jmirror.pcap")
 	f, err := os.Create(file)

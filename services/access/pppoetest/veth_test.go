@@ -20,7 +20,7 @@ func TestOverVeth(t *testing.T) {
 		t.Skip("requires root")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("requires iproute2")
+		t.Fatal("ip not installed (make deps installs iproute2)")
 	}
 	pid := os.Getpid() % 100000
 	ns := fmt.Sprintf("erxacc%d", pid)
