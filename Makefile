@@ -9,7 +9,7 @@ DEB_PACKAGES := qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common 
 	dosfstools binutils e2fsprogs cpio iproute2 netcat-openbsd openssh-client sshpass expect tmux \
 	freeradius freeradius-utils tshark tcpdump netsniff-ng iperf3 udhcpc dhcpcd5 traceroute iputils-ping
 
-.PHONY: all run test test-unit test-image image deps deps-debian deps-go bench bench-forward fuzz clean vet
+.PHONY: all run test test-unit test-image image deps deps-debian deps-go bench bench-forward bench-subscribers fuzz clean vet
 
 all: image
 
@@ -57,16 +57,32 @@ test-image: image
 ## bench: data-plane and control-plane benchmarks with reference ratios.
 bench: deps
 	@$(GO) test -run '^$$' -bench . -benchmem ./...
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "==> mirror start latency skipped: needs root (network namespaces)"; \
+	else \
+		ERX_BENCH_MIRROR_LATENCY=1 $(GO) test -count=1 -v -run '^TestMirrorStartLatency$$' -timeout 30m ./cmd/routerd/; \
+	fi
 	@$(MAKE) --no-print-directory bench-forward
+	@$(MAKE) --no-print-directory bench-subscribers
 
-## bench-forward: veth forwarding, erx vs the kernel, with and without mirroring
-## (root, trafgen; minutes). Tune with ERX_BENCH_SECONDS/ROUNDS/SIZES/FLOWS/TX/CASES.
+## bench-forward: veth forwarding, erx vs the kernel, with and without mirroring,
+## then the routerd binary itself vs the kernel (root, trafgen; minutes). Tune with
+## ERX_BENCH_SECONDS/ROUNDS/SIZES/FLOWS/TX/CASES (and ERX_BENCH_ROUTERD_VARIANTS).
 bench-forward:
 	@if [ "$$(id -u)" != 0 ] || ! command -v trafgen >/dev/null; then \
 		echo "==> bench-forward skipped: needs root and trafgen (netsniff-ng)"; \
 	else \
-		ERX_BENCH_FORWARD=1 $(GO) test -run '^$$' -bench '^BenchmarkHostForward$$' -benchtime 1x -timeout 90m ./services/linecard/; \
+		ERX_BENCH_FORWARD=1 $(GO) test -run '^$$' -bench '^BenchmarkHostForward$$' -benchtime 1x -timeout 90m ./services/linecard/ && \
+		ERX_BENCH_FORWARD=1 $(GO) test -run '^$$' -bench '^BenchmarkRouterdForward$$' -benchtime 1x -timeout 90m ./cmd/routerd/; \
 	fi
+
+## bench-subscribers: FreeRADIUS's Access-Request rate from radclient (the ceiling), erx's
+## PPPoE login rate against the same radiusd, then 32,000 sessions held with LCP echoes:
+## memory and CPU per session (minutes). Tune with ERX_BENCH_SESSIONS/CONCURRENCY/ECHO/HOLD;
+## ERX_BENCH_BCAST is the per-port broadcast and PADI limit (0: routerd's 1000/s).
+ERX_BENCH_BCAST ?= 100000
+bench-subscribers:
+	ERX_BENCH_SUBSCRIBERS=1 ERX_BENCH_BCAST=$(ERX_BENCH_BCAST) $(GO) test -run '^$$' -bench '^BenchmarkSubscribers$$' -benchtime 1x -timeout 60m ./services/subscribers/
 
 clean:
 	rm -rf $(BUILD)

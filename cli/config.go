@@ -96,17 +96,17 @@ func (in *Interpreter) registerShowConfiguration() error {
 	cats := categoryTree()
 	for _, c := range []*command.Command{
 		{Syntax: show, Run: func(ctx *command.Context, _ *command.Request) error {
-			return in.writeConfiguration(ctx.Out, command.ConfigFilter{}, nil)
+			return in.writeConfiguration(ctx.Out, command.ConfigFilter{Session: ctx}, nil)
 		}},
 		{Syntax: show + " interface <if:interface>", Run: func(ctx *command.Context, req *command.Request) error {
 			n := req.Interface("if")
-			return in.writeConfiguration(ctx.Out, command.ConfigFilter{}, &n)
+			return in.writeConfiguration(ctx.Out, command.ConfigFilter{Session: ctx}, &n)
 		}},
 		{Syntax: show + " virtual-router <vr:word>", Run: func(ctx *command.Context, req *command.Request) error {
-			return in.writeConfiguration(ctx.Out, command.ConfigFilter{VR: req.String("vr")}, nil)
+			return in.writeConfiguration(ctx.Out, command.ConfigFilter{VR: req.String("vr"), Session: ctx}, nil)
 		}},
 		{Syntax: show + " category " + cats.syntax(), Run: func(ctx *command.Context, req *command.Request) error {
-			return in.writeConfiguration(ctx.Out, command.ConfigFilter{Category: cats.selected(req)}, nil)
+			return in.writeConfiguration(ctx.Out, command.ConfigFilter{Category: cats.selected(req), Session: ctx}, nil)
 		}},
 	} {
 		c.Modes, c.Privilege, c.Help = []command.Mode{command.Exec}, 10, help

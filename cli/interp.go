@@ -68,6 +68,8 @@ type Interpreter struct {
 	lines   Lines
 	vty     [MaxVTY]lineConfig
 	vtyTop  int // lines vtyTop..MaxVTY-1 are removed (no line vty N)
+
+	rejected atomic.Pointer[func(*command.Context, string)] // OnRejected
 }
 
 // New returns an interpreter with the core commands registered.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 
@@ -181,6 +182,31 @@ func (s *Session) help(line string) string {
 	return text
 }
 
+// OnRejected sets f to be called, in the session's goroutine, with every
+// line a session typed that did not parse (the user has already been
+// told "% Invalid input ..."). The mirroring feature uses it to write
+// attempts at its hidden commands to its secure log. Call it before
+// sessions start.
+func (in *Interpreter) OnRejected(f func(ctx *command.Context, line string)) { in.rejected.Store(&f) }
+
+// LineAdmits reports whether the access class of the session's vty line
+// admits the session's source address now (an access class may be
+// applied after login), and the line still exists. Sessions without a
+// source address (startup replay, in-process sessions) are admitted.
+// `mirror-enable` is hidden from sessions it refuses (spec 11.2: line vty
+// access-class restricts mirroring).
+func (in *Interpreter) LineAdmits(ctx *command.Context) bool {
+	s := sessionOf(ctx)
+	if s == nil || s.opts.Remote == "" {
+		return true
+	}
+	a, err := netip.ParseAddr(s.opts.Remote)
+	if err != nil {
+		return false
+	}
+	return in.VTYAccess(s.opts.VTY, a.Unmap())
+}
+
 // errFailed marks a line whose error text is already in the output.
 var errFailed = errors.New("command failed")
 
@@ -190,6 +216,9 @@ var errFailed = errors.New("command failed")
 func (s *Session) run(line string, indent int) (string, error) {
 	req, filter, redir, err := s.parse(line)
 	if err != nil {
+		if f := s.in.rejected.Load(); f != nil {
+			(*f)(&s.ctx, line)
+		}
 		var pe *command.ParseError
 		if errors.As(err, &pe) {
 			return pe.Render(indent), err

@@ -3,33 +3,31 @@ package mirror
 import (
 	"errors"
 	"net/netip"
-	"sync/atomic"
 
 	"github.com/erxos/erx/mirror/jmirror"
 	"github.com/erxos/erx/services/linecard"
 )
 
-// Encoder turns one mirrored packet into the packet delivered to the
-// analyzer, written into buf; it returns the length. jmirror.Encoder (UDP
-// prepend) and the plain encoder implement it; ERSPAN or ETSI TS 102 232
-// delivery would be further implementations, chosen in newEncoder.
-type Encoder interface {
-	Encode(buf []byte, mirrorID, sessionID uint32, pkt []byte) (int, error)
-}
+// Delivery encoders: the data plane builds every copy on the worker that
+// sees the packet, with the linecard.CopyEncoder of the analyzer's
+// delivery. jmirror.Encoder (UDP prepend) and plainEncoder implement it;
+// ERSPAN or ETSI TS 102 232 delivery would be further implementations,
+// chosen in startAnalyzer — triggers, policies and taps do not change.
 
-// plainEncoder delivers the mirrored packet unchanged (no prepend).
+// errCopyTooBig is returned (without allocating) by plainEncoder.
+var errCopyTooBig = errors.New("mirror: copy larger than buffer")
+
+// plainEncoder delivers the mirrored packet unchanged (no prepend); the
+// data plane sends it to the analyzer's next hop.
 type plainEncoder struct{}
 
-// Encode implements Encoder.
+// Encode implements linecard.CopyEncoder.
 func (plainEncoder) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) {
 	if len(buf) < len(pkt) {
-		return 0, errors.New("mirror: copy larger than buffer")
+		return 0, errCopyTooBig
 	}
 	return copy(buf, pkt), nil
 }
-
-// ErrPlainUnsupported counts plain copies a data plane cannot deliver.
-var ErrPlainUnsupported = errors.New("data plane cannot send plain mirror copies")
 
 // analyzerKey identifies one analyzer delivery: virtual router, address,
 // UDP port (0: plain).
@@ -39,96 +37,59 @@ type analyzerKey struct {
 	port uint16
 }
 
-// analyzer is one analyzer's copy queue and drain goroutine.
+// analyzer is one analyzer delivery: its encoder and the data plane's
+// Delivery, which the taps of every mirror to that analyzer point at.
 type analyzer struct {
-	key     analyzerKey
-	q       *linecard.CopyQueue
-	enc     Encoder
-	jm      *jmirror.Encoder // nil for plain delivery
-	dp      DataPlane
-	nextHop atomic.Pointer[netip.Addr]
-	buf     []byte
-
-	stop, done chan struct{}
-
-	sent, sentBytes, sendErrors atomic.Uint64
+	key analyzerKey
+	d   *linecard.Delivery
+	jm  *jmirror.Encoder // nil for plain delivery
 }
 
 // AnalyzerStats are the counters of one analyzer delivery.
 type AnalyzerStats struct {
-	// Queued and Dropped come from the copy queue (dropped: queue full).
+	// Queued counts copies the data plane built for the analyzer; Dropped
+	// copies it could not build (no resolved next hop, copy buffers of a
+	// batch used up).
 	Queued, Dropped uint64
-	// Sent, SentBytes and SendErrors count what the drain goroutine did.
+	// Sent and SentBytes count frames sent toward the analyzer; SendErrors
+	// copies lost on the way (no ARP entry for the next hop, egress down).
 	Sent, SentBytes, SendErrors uint64
 }
 
-func (e *Engine) startAnalyzer(k analyzerKey, r Route) *analyzer {
-	a := &analyzer{key: k, dp: e.dp, q: e.dp.NewCopyQueue(e.cfg.QueueSlots, e.cfg.CopySize),
-		buf: make([]byte, e.cfg.CopySize+jmirror.PrependLen), stop: make(chan struct{}), done: make(chan struct{})}
+// startAnalyzer makes the data-plane delivery for k along route r.
+func (e *Engine) startAnalyzer(k analyzerKey, r Route) (*analyzer, error) {
+	a := &analyzer{key: k}
+	var enc linecard.CopyEncoder = plainEncoder{}
 	if k.port != 0 {
 		a.jm = jmirror.NewEncoder(r.Source, k.addr, k.port)
-		a.enc = a.jm
-	} else {
-		a.enc = plainEncoder{}
+		enc = a.jm
 	}
+	d, err := e.dp.NewDelivery(k.vr, enc)
+	if err != nil {
+		return nil, err
+	}
+	a.d = d
 	a.setRoute(r)
-	go a.run()
-	return a
+	return a, nil
 }
 
-// setRoute follows a route change: new source address and next hop.
+// setRoute follows a route change: new source address and next hop. A
+// next hop the data plane cannot resolve leaves the delivery unresolved
+// (its copies are dropped and counted) until the next change.
 func (a *analyzer) setRoute(r Route) {
 	if a.jm != nil && a.jm.Source() != r.Source {
 		a.jm.SetSource(r.Source)
 	}
-	nh := r.NextHop
-	a.nextHop.Store(&nh)
+	_ = a.d.SetNextHop(r.NextHop)
 }
 
-func (a *analyzer) run() {
-	defer close(a.done)
-	for {
-		select {
-		case <-a.stop:
-			return
-		case <-a.q.Ready():
-			for a.q.Drain(a, 64) > 0 {
-				select {
-				case <-a.stop:
-					return
-				default:
-				}
-			}
-		}
-	}
-}
-
-// HandleCopy implements linecard.CopyHandler: encapsulate and send.
-func (a *analyzer) HandleCopy(c *linecard.Copy) {
-	n, err := a.enc.Encode(a.buf, c.MirrorID, c.SessionID, c.Packet)
-	if err == nil {
-		if a.jm != nil {
-			err = a.dp.SendIPv4(a.key.vr, a.buf[:n])
-		} else if ps, ok := a.dp.(PlainSender); ok {
-			err = ps.SendIPv4Via(a.key.vr, *a.nextHop.Load(), a.buf[:n])
-		} else {
-			err = ErrPlainUnsupported
-		}
-	}
-	if err != nil {
-		a.sendErrors.Add(1)
-		return
-	}
-	a.sent.Add(1)
-	a.sentBytes.Add(uint64(n))
-}
-
+// close stops the delivery: taps no longer point at it, and unresolving
+// it drops any copy a worker still builds from a stale tap.
 func (a *analyzer) close() {
-	close(a.stop)
-	<-a.done
+	_ = a.d.SetNextHop(netip.Addr{})
 }
 
 func (a *analyzer) stats() AnalyzerStats {
-	q, d := a.q.Stats()
-	return AnalyzerStats{Queued: q, Dropped: d, Sent: a.sent.Load(), SentBytes: a.sentBytes.Load(), SendErrors: a.sendErrors.Load()}
+	s := a.d.Stats()
+	return AnalyzerStats{Queued: s.Copied, Dropped: s.Dropped, Sent: s.Sent, SentBytes: s.SentBytes, SendErrors: s.SendErrors}
 }

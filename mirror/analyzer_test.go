@@ -7,70 +7,57 @@ import (
 	"testing"
 
 	"github.com/erxos/erx/mirror/jmirror"
-	"github.com/erxos/erx/services/linecard"
 )
 
-// plainDP adds plain delivery to fakeDP.
-type plainDP struct {
-	*fakeDP
-	mu  sync.Mutex
-	nh  []netip.Addr
-	pkt [][]byte
-}
-
-func (p *plainDP) SendIPv4Via(vr string, nh netip.Addr, pkt []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.nh = append(p.nh, nh)
-	p.pkt = append(p.pkt, append([]byte(nil), pkt...))
-	return nil
-}
-
-func TestAnalyzerDelivery(t *testing.T) {
+// TestAnalyzerEncoders: an analyzer with a UDP port gets the jmirror
+// encoder, whose source follows the route; one without gets the plain
+// encoder, which hands the packet over unchanged.
+func TestAnalyzerEncoders(t *testing.T) {
 	pkt := []byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
-	for _, tc := range []struct {
-		name  string
-		port  uint16
-		plain bool
-	}{
-		{"jmirror", 30030, false},
-		{"plain without data-plane support", 0, false},
-		{"plain", 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeDP(t)
-			var dp DataPlane = f
-			pd := &plainDP{fakeDP: f}
-			if tc.plain {
-				dp = pd
-			}
-			e, err := New(Config{DataPlane: dp, Routes: &fakeRoutes{}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := e.startAnalyzer(analyzerKey{vr: "default", addr: analyzerIP, port: tc.port}, analyzerRT)
-			a.HandleCopy(&linecard.Copy{MirrorID: 16, SessionID: 9, Packet: pkt})
-			a.close()
-			st := a.stats()
-			switch {
-			case tc.port != 0:
-				if st.Sent != 1 || len(f.sent) != 1 {
-					t.Fatalf("stats %+v", st)
-				}
-				p, err := jmirror.Parse(f.sent[0])
-				if err != nil || p.Header().MirrorID() != 16 || p.Header().SessionID() != 9 || p.IPv4().Source() != analyzerRT.Source || !bytes.Equal(p.Payload(), pkt) {
-					t.Fatalf("sent %v", err)
-				}
-			case tc.plain:
-				if st.Sent != 1 || len(pd.pkt) != 1 || !bytes.Equal(pd.pkt[0], pkt) || pd.nh[0] != analyzerRT.NextHop {
-					t.Fatalf("plain: stats %+v", st)
-				}
-			default:
-				if st.SendErrors != 1 || st.Sent != 0 {
-					t.Fatalf("unsupported plain: stats %+v", st)
-				}
-			}
-		})
+	e, err := New(Config{DataPlane: newFakeDP(t), Routes: &fakeRoutes{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jm, err := e.startAnalyzer(analyzerKey{vr: "default", addr: analyzerIP, port: 30030}, analyzerRT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jm.close()
+	if jm.jm == nil || jm.jm.Source() != analyzerRT.Source {
+		t.Fatalf("jmirror encoder %+v", jm.jm)
+	}
+	buf := make([]byte, 100)
+	n, err := jm.jm.Encode(buf, 16, 9, pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := jmirror.Parse(buf[:n])
+	if err != nil || p.Header().MirrorID() != 16 || p.Header().SessionID() != 9 || p.IPv4().Source() != analyzerRT.Source || !bytes.Equal(p.Payload(), pkt) {
+		t.Fatalf("jmirror copy %x: %v", buf[:n], err)
+	}
+	moved := analyzerRT
+	moved.Source = netip.MustParseAddr("192.0.2.77")
+	jm.setRoute(moved)
+	if jm.jm.Source() != moved.Source {
+		t.Fatal("source did not follow the route")
+	}
+	plain, err := e.startAnalyzer(analyzerKey{vr: "default", addr: analyzerIP}, analyzerRT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.close()
+	if plain.jm != nil {
+		t.Fatal("plain analyzer has a jmirror encoder")
+	}
+	if n, err := (plainEncoder{}).Encode(buf, 16, 9, pkt); err != nil || !bytes.Equal(buf[:n], pkt) {
+		t.Fatalf("plain copy %x: %v", buf[:n], err)
+	}
+	if _, err := (plainEncoder{}).Encode(buf[:10], 16, 9, pkt); err == nil {
+		t.Fatal("plain copy into a short buffer")
+	}
+	// The portless fake has no route to the next hop: nothing copied yet.
+	if s := plain.stats(); s != (AnalyzerStats{}) {
+		t.Fatalf("stats %+v", s)
 	}
 }
 

@@ -12,11 +12,12 @@
 //
 // From that state it derives, after every change, which data-plane taps
 // must exist (interface directions or subscriber session interfaces), and
-// attaches them pointing at one bounded copy queue per analyzer. One
-// goroutine per analyzer drains its queue, encapsulates every copy with
-// the analyzer's Encoder (jmirror UDP prepend, or plain) and sends it
-// through the data plane. Original traffic is never touched: copying is
-// the data plane's job, and a full queue drops copies only.
+// attaches them pointing at one data-plane delivery per analyzer: the
+// analyzer's encoder (jmirror UDP prepend, or plain; ERSPAN or ETSI would
+// be further linecard.CopyEncoders) and its resolved next hop, kept up to
+// date by route tracking. The data-plane worker that sees a packet builds
+// and sends the copy itself. Original traffic is never touched or
+// delayed: copies that cannot be made or sent are dropped and counted.
 //
 // The engine knows nothing of the CLI; package mirrorcli registers the
 // commands. It imports from other packages only the data plane's tap types;

@@ -15,6 +15,7 @@ import (
 	"github.com/erxos/erx/mirror"
 	"github.com/erxos/erx/mirror/jmirror"
 	"github.com/erxos/erx/services/linecard"
+	"github.com/erxos/erx/services/linecard/fib"
 	"github.com/erxos/erx/services/linecard/port"
 	"github.com/erxos/erx/services/linecard/port/memport"
 )
@@ -36,18 +37,7 @@ type lab struct {
 	m  *mirror.Engine
 }
 
-// gated delays every analyzer send until open is closed.
-type gated struct {
-	*linecard.Engine
-	open chan struct{}
-}
-
-func (g gated) SendIPv4(vr string, pkt []byte) error {
-	<-g.open
-	return g.Engine.SendIPv4(vr, pkt)
-}
-
-func newLab(t *testing.T, slots int, wrap func(*linecard.Engine) mirror.DataPlane) *lab {
+func newLab(t *testing.T) *lab {
 	t.Helper()
 	l := &lab{t: t}
 	var pcs []linecard.PortConfig
@@ -66,11 +56,7 @@ func newLab(t *testing.T, slots int, wrap func(*linecard.Engine) mirror.DataPlan
 	must(t, lc.AddStaticARP("ge-0", netip.MustParseAddr("10.0.1.2"), macH[0]))
 	must(t, lc.AddStaticARP("ge-1", netip.MustParseAddr("10.0.2.2"), macH[1]))
 	must(t, lc.AddStaticARP("ge-2", netip.MustParseAddr("192.0.2.9"), macH[2]))
-	var dp mirror.DataPlane = lc
-	if wrap != nil {
-		dp = wrap(lc)
-	}
-	m, err := mirror.New(mirror.Config{DataPlane: dp, Routes: mirror.FIBRoutes{Source: lc}, QueueSlots: slots})
+	m, err := mirror.New(mirror.Config{DataPlane: lc, Routes: mirror.FIBRoutes{Source: lc}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +168,7 @@ func checkForwarded(t *testing.T, got, sent []byte) {
 
 func TestEndToEnd(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	l := newLab(t, 64, nil)
+	l := newLab(t)
 	defer l.stop()
 	must(t, l.m.SetAnalyzerInterface("ge-2", true, who))
 	must(t, l.m.CreatePolicy("default", "LI-1", who))
@@ -247,36 +233,68 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-func TestQueueFullDropsCopiesOnly(t *testing.T) {
+// TestAnalyzerPathChanges: the copies follow the analyzer's ARP entry at
+// once (send errors while it is missing, no ARP request on the analyzer
+// port), stop when the route to the analyzer goes (mirror action disabled)
+// and resume when it returns, and follow a new next hop; the originals are
+// forwarded throughout.
+func TestAnalyzerPathChanges(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	g := gated{open: make(chan struct{})}
-	l := newLab(t, 2, func(lc *linecard.Engine) mirror.DataPlane { g.Engine = lc; return g })
+	l := newLab(t)
 	defer l.stop()
 	must(t, l.m.SetAnalyzerInterface("ge-2", true, who))
 	must(t, l.m.Attach("default", "ge-0", mirror.Input, "LI-1", who))
 	must(t, l.m.SetRule("LI-1", mirror.Rule{Analyzer: netip.MustParseAddr("192.0.2.9"), Port: 30030, MirrorID: 5, HasMirrorID: true}, who))
-	const n = 10
-	var sent [][]byte
-	for i := range n {
-		sent = append(sent, frame(t, 0, "10.0.1.2", "10.0.2.2", i))
+	info, _ := l.lc.Interface("ge-0")
+	seq := 0
+	step := func(name string, wantCopy bool) {
+		t.Helper()
+		f := frame(t, 0, "10.0.1.2", "10.0.2.2", seq)
+		seq++
+		l.send(0, f)
+		checkForwarded(t, l.recv(1, 1)[0], f)
+		if wantCopy {
+			checkCopy(t, l.recv(2, 1)[0], 5, info.Index, f[14:])
+		} else if k := l.h[2].Pending(); k != 0 {
+			t.Fatalf("%s: %d frames at the analyzer", name, k)
+		}
 	}
-	l.send(0, sent...)
-	fwd := l.recv(1, n) // every original is forwarded while the analyzer side is stuck
-	for i := range n {
-		checkForwarded(t, fwd[i], sent[i])
+	step("mirroring", true)
+	must(t, l.lc.DeleteARP("ge-2", netip.MustParseAddr("192.0.2.9")))
+	step("no ARP entry", false)
+	if c, _ := l.lc.Counters("ge-2"); c.MirrorSendErrors != 1 || c.OutPackets != 0 {
+		t.Fatalf("no ARP: counters %+v", c)
 	}
-	// The queue holds 2 copies (one of them being sent); the rest are dropped and counted.
+	must(t, l.lc.AddStaticARP("ge-2", netip.MustParseAddr("192.0.2.9"), macH[2]))
+	step("ARP back", true)
+
+	must(t, l.lc.DeleteAddress("ge-2", netip.MustParsePrefix("192.0.2.1/24")))
+	l.m.RoutesChanged() // the glue's job in routerd
+	step("no route", false)
 	ps, _ := l.m.Policies("LI-1")
-	if s := ps[0].Stats; s.Queued != 2 || s.Dropped != n-2 {
-		t.Errorf("queue stats %+v", s)
+	if ps[0].Reachable {
+		t.Fatal("analyzer without route shown reachable")
 	}
-	if c, _ := l.lc.Counters("ge-0"); c.MirrorCopies != 2 || c.MirrorDrops != n-2 {
-		t.Errorf("interface counters copies %d drops %d", c.MirrorCopies, c.MirrorDrops)
+	must(t, l.lc.AddAddress("ge-2", netip.MustParsePrefix("192.0.2.1/24")))
+	must(t, l.lc.AddStaticARP("ge-2", netip.MustParseAddr("192.0.2.9"), macH[2]))
+	l.m.RoutesChanged()
+	step("route back", true)
+
+	// The analyzer moves behind a gateway on ge-2: copies go to the gateway's MAC.
+	must(t, l.m.SetRule("LI-1", mirror.Rule{Analyzer: netip.MustParseAddr("198.51.100.7"), Port: 30030, MirrorID: 5, HasMirrorID: true}, who))
+	step("no route to the new analyzer", false)
+	gw := [6]byte{2, 0xcc, 0, 0, 0, 0x77}
+	must(t, l.lc.AddStaticARP("ge-2", netip.MustParseAddr("192.0.2.77"), gw))
+	must(t, l.lc.AddRoute("default", linecard.Route{Prefix: netip.MustParsePrefix("198.51.100.0/24"), NextHop: netip.MustParseAddr("192.0.2.77"), Type: fib.Static}))
+	l.m.RoutesChanged()
+	f := frame(t, 0, "10.0.1.2", "10.0.2.2", seq)
+	l.send(0, f)
+	checkForwarded(t, l.recv(1, 1)[0], f)
+	c := l.recv(2, 1)[0]
+	p, err := jmirror.Parse(c[14:])
+	if !bytes.Equal(c[0:6], gw[:]) || err != nil || p.IPv4().Destination() != netip.MustParseAddr("198.51.100.7") || !bytes.Equal(p.Payload(), f[14:]) {
+		t.Fatalf("copy via the gateway: % x (%v)", c[:14], err)
 	}
-	close(g.open)
-	copies := l.recv(2, 2)
-	checkCopy(t, copies[0], 5, 1, sent[0][14:])
-	checkCopy(t, copies[1], 5, 1, sent[1][14:])
 }
 
 // TestReconfigureUnderTraffic changes the configuration while traffic
@@ -284,7 +302,7 @@ func TestQueueFullDropsCopiesOnly(t *testing.T) {
 // every copy must be a well-formed analyzer packet.
 func TestReconfigureUnderTraffic(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	l := newLab(t, 64, nil)
+	l := newLab(t)
 	defer l.stop()
 	must(t, l.m.SetAnalyzerInterface("ge-2", true, who))
 	must(t, l.m.CreatePolicy("default", "P", who))

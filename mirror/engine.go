@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -14,23 +13,15 @@ import (
 // DataPlane is what the engine needs from the data plane;
 // *linecard.Engine implements it.
 type DataPlane interface {
-	// NewCopyQueue returns a bounded, preallocated copy queue.
-	NewCopyQueue(slots, size int) *linecard.CopyQueue
+	// NewDelivery returns an analyzer delivery in a virtual router: the
+	// data-plane workers build every copy with enc and send it to the
+	// delivery's next hop (Delivery.SetNextHop) themselves.
+	NewDelivery(vr string, enc linecard.CopyEncoder) (*linecard.Delivery, error)
 	// SetTap attaches (or with nil detaches) a mirror tap.
 	SetTap(ifname string, dir linecard.Direction, t *linecard.Tap) error
-	// SendIPv4 routes a router-originated IPv4 packet in a virtual router.
-	SendIPv4(vr string, pkt []byte) error
 	// Interface describes an interface (its index is the Session-ID of
 	// interface mirroring).
 	Interface(name string) (linecard.InterfaceInfo, error)
-}
-
-// PlainSender is implemented by a data plane that can send a packet
-// unchanged to a next hop regardless of its destination address. Plain
-// (no prepend) mirroring needs it; without it plain copies are counted as
-// send errors.
-type PlainSender interface {
-	SendIPv4Via(vr string, nextHop netip.Addr, pkt []byte) error
 }
 
 // AnalyzerPorts is implemented by a data plane that enforces analyzer
@@ -58,10 +49,6 @@ type Config struct {
 	StoreFile string
 	// Sessions, if set, is subscribed to at Start.
 	Sessions SessionSource
-	// QueueSlots is the number of copies each analyzer queue holds per data-plane lane (default 256).
-	QueueSlots int
-	// CopySize is the largest mirrored packet copied (default 2048).
-	CopySize int
 	// LogSize bounds the secure mirror log (default 1000).
 	LogSize int
 	// MaxTriggers bounds the trigger rules (default 100).
@@ -73,8 +60,6 @@ type Config struct {
 // Defaults.
 const (
 	DefaultStoreFile   = "secure/mirror.json"
-	DefaultQueueSlots  = 256
-	DefaultCopySize    = 2048
 	DefaultLogSize     = 1000
 	DefaultMaxTriggers = 100
 	// MaxPolicyName is the longest secure policy list name (the MIB's limit).
@@ -130,12 +115,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.StoreFile == "" {
 		cfg.StoreFile = DefaultStoreFile
-	}
-	if cfg.QueueSlots <= 0 {
-		cfg.QueueSlots = DefaultQueueSlots
-	}
-	if cfg.CopySize <= 0 {
-		cfg.CopySize = DefaultCopySize
 	}
 	if cfg.LogSize <= 0 {
 		cfg.LogSize = DefaultLogSize

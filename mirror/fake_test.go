@@ -12,7 +12,7 @@ import (
 	"github.com/erxos/erx/services/linecard"
 )
 
-// fakeDP is a data plane that records taps; queues come from a real
+// fakeDP is a data plane that records taps; deliveries come from a real
 // (portless) linecard engine.
 type fakeDP struct {
 	lc *linecard.Engine
@@ -21,7 +21,6 @@ type fakeDP struct {
 	taps    map[tapKey]*linecard.Tap
 	missing map[string]bool // interfaces that do not exist
 	index   map[string]uint32
-	sent    [][]byte
 }
 
 func newFakeDP(t *testing.T) *fakeDP {
@@ -32,8 +31,8 @@ func newFakeDP(t *testing.T) *fakeDP {
 	return &fakeDP{lc: lc, taps: map[tapKey]*linecard.Tap{}, missing: map[string]bool{}, index: map[string]uint32{}}
 }
 
-func (f *fakeDP) NewCopyQueue(slots, size int) *linecard.CopyQueue {
-	return f.lc.NewCopyQueue(slots, size)
+func (f *fakeDP) NewDelivery(vr string, enc linecard.CopyEncoder) (*linecard.Delivery, error) {
+	return f.lc.NewDelivery(linecard.DefaultVirtualRouter, enc)
 }
 
 func (f *fakeDP) SetTap(ifname string, dir linecard.Direction, t *linecard.Tap) error {
@@ -47,13 +46,6 @@ func (f *fakeDP) SetTap(ifname string, dir linecard.Direction, t *linecard.Tap) 
 	} else {
 		f.taps[tapKey{ifname, dir}] = t
 	}
-	return nil
-}
-
-func (f *fakeDP) SendIPv4(vr string, pkt []byte) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, append([]byte(nil), pkt...))
 	return nil
 }
 

@@ -26,11 +26,12 @@ const (
 	EventInterfaceDeactivated
 	EventSessionReject
 	EventSessionFailed
+	EventCommandRefused
 )
 
 var eventNames = [...]string{"Configured", "RadiusBasedMirroringFailure", "CliTriggerBasedMirroringFailure",
 	"InterfaceDeleted", "AnalyzerUnreachable", "AnalyzerReachable", "SessionStart", "SessionEnd",
-	"InterfaceSessionActivated", "InterfaceSessionDeactivated", "SessionReject", "SessionFailed"}
+	"InterfaceSessionActivated", "InterfaceSessionDeactivated", "SessionReject", "SessionFailed", "MirrorCommandRefused"}
 
 // String returns the event's name.
 func (e Event) String() string {
@@ -157,4 +158,12 @@ func (e *Engine) LogAccess(who Source, on bool) {
 		what = "no mirror-enable"
 	}
 	e.logConfig(who, what, "")
+}
+
+// LogRefused records a mirroring command a CLI session typed but could
+// not use (no mirror access, or mirror-enable itself above its privilege
+// or refused on its line); the session was answered as for any unknown
+// command.
+func (e *Engine) LogRefused(who Source, line, reason string) {
+	e.log.add(Entry{Time: e.now(), Event: EventCommandRefused, Source: who, Cause: reason + ": " + line})
 }

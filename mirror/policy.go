@@ -212,14 +212,19 @@ func (e *Engine) DeletePolicy(name string, who Source) error {
 	if _, err := e.staticPolicy(name); err != nil {
 		return err
 	}
+	inUse := func(err error) error {
+		e.log.add(Entry{Time: e.now(), Event: EventCLITriggerFailure, Source: who, Policy: name,
+			Cause: "genericFailure: no secure ip policy-list " + name + " refused: " + err.Error()})
+		return err
+	}
 	for k, pn := range e.attachments {
 		if pn == name {
-			return fmt.Errorf("%w: attached to %s %s", ErrPolicyInUse, k.ifname, dirWord(k.dir))
+			return inUse(fmt.Errorf("%w: attached to %s %s", ErrPolicyInUse, k.ifname, dirWord(k.dir)))
 		}
 	}
 	for _, t := range e.triggers {
 		if t.policy == name {
-			return fmt.Errorf("%w: referenced by mirror %s %s", ErrPolicyInUse, t.key.typ, t.key.value)
+			return inUse(fmt.Errorf("%w: referenced by mirror %s %s", ErrPolicyInUse, t.key.typ, t.key.value))
 		}
 	}
 	delete(e.policies, name)

@@ -32,11 +32,15 @@ type LIRequest struct {
 	Analyzer     netip.Addr
 	HasPort      bool
 	Port         uint16
+	// Malformed, if not empty, says why a VSA that was present could not
+	// be decoded (wrong length, repeated, out of range, not decryptable):
+	// the request fails with Error-Cause 404.
+	Malformed string
 }
 
-// Present reports whether any mirroring VSA was given.
+// Present reports whether any mirroring VSA was given, usable or not.
 func (r LIRequest) Present() bool {
-	return r.HasAction || r.HasDevHandle || r.HasAnalyzer || r.HasPort
+	return r.HasAction || r.HasDevHandle || r.HasAnalyzer || r.HasPort || r.Malformed != ""
 }
 
 // DevHandle is a decoded ERX-Med-Dev-Handle.
@@ -206,6 +210,9 @@ func (e *Engine) coaLocked(id Identity, li LIRequest, src Source) CoAResult {
 
 // validLI checks the VSA combination and builds the rule it asks for.
 func validLI(li LIRequest) (Rule, *DevHandle, error) {
+	if li.Malformed != "" {
+		return Rule{}, nil, liErr(CauseInvalidRequest, "missingOrInvalidAttribute", "malformed attribute: %s", li.Malformed)
+	}
 	if !li.HasAction {
 		return Rule{}, nil, liErr(CauseMissingAttribute, "missingOrInvalidAttribute", "LI-Action missing")
 	}

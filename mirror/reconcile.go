@@ -206,7 +206,13 @@ func (e *Engine) reconcileLocked(why string) {
 	for ak, r := range routes {
 		a := e.analyzers[ak]
 		if a == nil {
-			a = e.startAnalyzer(ak, r)
+			var err error
+			if a, err = e.startAnalyzer(ak, r); err != nil {
+				e.log.add(Entry{Time: e.now(), Event: EventAnalyzerUnreachable, Source: Source{Kind: SourceSystem},
+					Analyzer: analyzerText(Rule{Analyzer: ak.addr, Port: ak.port}), Cause: "genericFailure: " + err.Error()})
+				delete(routes, ak)
+				continue
+			}
 			e.analyzers[ak] = a
 		}
 		a.setRoute(r)
@@ -226,7 +232,14 @@ func (e *Engine) reconcileLocked(why string) {
 			continue
 		}
 		a := e.analyzers[ts.an]
-		if err := e.dp.SetTap(tk.ifname, tk.dir, &linecard.Tap{Queue: a.q, MirrorID: ts.mirrorID, SessionID: ts.sid}); err != nil {
+		if a == nil { // its delivery could not be made (logged above)
+			if _, ok := e.taps[tk]; ok {
+				_ = e.dp.SetTap(tk.ifname, tk.dir, nil)
+				delete(e.taps, tk)
+			}
+			continue
+		}
+		if err := e.dp.SetTap(tk.ifname, tk.dir, &linecard.Tap{Delivery: a.d, MirrorID: ts.mirrorID, SessionID: ts.sid}); err != nil {
 			e.tapFailure(tk, err)
 			delete(e.taps, tk)
 			continue

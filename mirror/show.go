@@ -222,3 +222,147 @@ func (e *Engine) WriteConfig(w io.Writer) error {
 	_, err := io.WriteString(w, "! secure mirroring configuration\n"+b.String())
 	return err
 }
+
+// The static secure configuration, split where JunosE shows it in `show
+// configuration` (for a session with mirror access only): secure policy
+// lists before the interfaces, `ip analyzer` and `ip policy
+// secure-input|secure-output` in interface blocks, trigger rules in the
+// virtual router's global lines. mirrorcli registers them as secret
+// configuration sections; none of them is ever in system.cnf.
+
+// WritePolicyConfig writes the static secure policy lists of virtual
+// router vr ("default" for the default one).
+func (e *Engine) WritePolicyConfig(w io.Writer, vr string) error {
+	e.mu.Lock()
+	f := e.snapshotLocked()
+	e.mu.Unlock()
+	var b strings.Builder
+	for _, p := range f.Policies {
+		if vrOrDefault(p.VR) != vrOrDefault(vr) {
+			continue
+		}
+		fmt.Fprintf(&b, "secure ip policy-list %s\n", p.Name)
+		if p.HasRule {
+			fmt.Fprintf(&b, " %s\n", Rule{Analyzer: p.Analyzer, Port: p.Port, MirrorID: p.MirrorID, HasMirrorID: p.HasMirrorID})
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteInterfaceConfig writes one block per interface that is an
+// analyzer or has secure policies attached: "interface NAME" and its
+// `ip analyzer` / `ip policy secure-input|secure-output NAME` lines.
+func (e *Engine) WriteInterfaceConfig(w io.Writer) error {
+	e.mu.Lock()
+	f := e.snapshotLocked()
+	e.mu.Unlock()
+	ifs := map[string][]string{}
+	var names []string
+	add := func(ifname, line string) {
+		if _, ok := ifs[ifname]; !ok {
+			names = append(names, ifname)
+		}
+		ifs[ifname] = append(ifs[ifname], line)
+	}
+	for _, a := range f.Analyzers {
+		add(a, "ip analyzer")
+	}
+	for _, a := range f.Attachments {
+		d := "secure-input"
+		if a.Output {
+			d = "secure-output"
+		}
+		add(a.Interface, "ip policy "+d+" "+a.Policy)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "interface %s\n", n)
+		for _, l := range ifs[n] {
+			fmt.Fprintf(&b, " %s\n", l)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteTriggerConfig writes the trigger rules of virtual router vr: the
+// ip-address and username rules of that router, and, for the default
+// one, the rules that are not scoped to a virtual router.
+func (e *Engine) WriteTriggerConfig(w io.Writer, vr string) error {
+	e.mu.Lock()
+	ts := e.triggersLocked()
+	e.mu.Unlock()
+	vr = vrOrDefault(vr)
+	var b strings.Builder
+	for _, t := range ts {
+		if t.Type.perVR() && vrOrDefault(t.VirtualRouter) != vr || !t.Type.perVR() && vr != "default" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n", t)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func vrOrDefault(vr string) string {
+	if vr == "" {
+		return "default"
+	}
+	return vr
+}
+
+// WriteIPInterface writes the packet-mirroring part of one interface's
+// `show ip interface` entry (for a session with mirror access only):
+// analyzer mode and its counters, each secure policy attached with the
+// state of its mirror action, and the copies made on the interface. It
+// writes nothing for an interface that mirroring does not touch.
+func (e *Engine) WriteIPInterface(w io.Writer, ifname string, c linecard.Counters) error {
+	e.mu.Lock()
+	analyzer := e.analyzerIfs[ifname]
+	var atts []string
+	for _, d := range []Direction{Input, Output} {
+		n, ok := e.attachments[tapKey{ifname, d}]
+		if !ok {
+			continue
+		}
+		atts = append(atts, fmt.Sprintf("    %s policy %s, %s\n", dirWord(d), n, e.actionLocked(n)))
+	}
+	e.mu.Unlock()
+	if !analyzer && len(atts) == 0 && c.MirrorCopies == 0 && c.MirrorDrops == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("  Packet mirroring:\n")
+	if analyzer {
+		b.WriteString("    Analyzer interface (send only)\n")
+		fmt.Fprintf(&b, "    Analyzer received and dropped %d, copies sent %d, bytes %d, send errors %d\n",
+			c.AnalyzerDrops, c.MirrorSent, c.MirrorSentBytes, c.MirrorSendErrors)
+	}
+	for _, a := range atts {
+		b.WriteString(a)
+	}
+	if len(atts) > 0 || c.MirrorCopies != 0 || c.MirrorDrops != 0 {
+		fmt.Fprintf(&b, "    Mirrored packets %d, dropped %d (analyzer queue full)\n", c.MirrorCopies, c.MirrorDrops)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// actionLocked describes the mirror action of policy name as `show ip
+// interface` shows it.
+func (e *Engine) actionLocked(name string) string {
+	p := e.policies[name]
+	if p == nil || p.rule == nil {
+		return "mirror action disabled (default rule, no mirror rule)"
+	}
+	r, ok := e.reach[name]
+	if !ok {
+		r = e.reachLocked(p, nil)
+	}
+	if !r.ok {
+		return "mirror action disabled (analyzer unreachable: " + r.reason + ")"
+	}
+	return fmt.Sprintf("mirror action enabled, analyzer %s via %s", analyzerText(*p.rule), r.route.Interface)
+}

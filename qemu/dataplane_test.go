@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erxos/erx/internal/netns"
 )
 
 // TestDataPlaneTAP boots the qemu-board image with two data ports, each a
@@ -31,44 +33,17 @@ func TestDataPlaneTAP(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("TAP devices and network namespaces need root")
 	}
-	id := fmt.Sprintf("%d", os.Getpid()%100000)
-	var taps, nss []string
-	for i := 0; i < 2; i++ {
-		ns, tap := fmt.Sprintf("erxq-n%d-%s", i, id), fmt.Sprintf("erxq%st%d", id, i)
-		mustRun(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-		mustRun(t, "ip", "tuntap", "add", "dev", tap, "mode", "tap")
-		t.Cleanup(func() { // after QEMU is killed (cleanups run last-first)
-			exec.Command("ip", "-n", ns, "link", "del", tap).Run()
-			exec.Command("ip", "link", "del", tap).Run()
-		})
-		mustRun(t, "ip", "link", "set", tap, "up")
-		taps, nss = append(taps, tap), append(nss, ns)
-	}
+	nb := newTAPNeighbours(t, "d", 2)
+	taps, nss := nb.taps, nb.nss
 
 	c := newCredentials(t)
 	cfg := qemuBoardConfig(t, c)
-	cfg.DataPorts = []DataPort{{TAP: taps[0]}, {TAP: taps[1]}}
+	cfg.DataPorts = nb.dataPorts()
 	start := time.Now()
 	vm := Boot(t, cfg)
-
-	// QEMU attaches to the TAPs while it starts, before the guest runs.
-	for _, tap := range taps {
-		if err := waitFor(30*time.Second, func() error {
-			b, err := os.ReadFile("/sys/class/net/" + tap + "/carrier")
-			if err != nil || strings.TrimSpace(string(b)) != "1" {
-				return fmt.Errorf("%s has no carrier (QEMU not attached): %v %q", tap, err, b)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(vm.Errorf("%v", err))
-		}
-	}
+	nb.attach(t, vm)
 	for i, tap := range taps {
 		ns := nss[i]
-		mustRun(t, "ip", "link", "set", tap, "netns", ns)
-		mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		mustRun(t, "ip", "-n", ns, "link", "set", tap, "up")
 		mustRun(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("10.1%d.0.2/24", i+1), "dev", tap)
 		mustRun(t, "ip", "-n", ns, "route", "add", "default", "via", fmt.Sprintf("10.1%d.0.1", i+1))
 	}
@@ -107,6 +82,71 @@ func TestDataPlaneTAP(t *testing.T) {
 		t.Error(vm.Errorf("ping from the guest CLI to %s:\n%s", nss[0], o))
 	}
 	t.Logf("power-on to forwarded ping: %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// tapNeighbours are data ports of a VM that are TAP devices, each ending
+// in a neighbour network namespace of the test (see TestDataPlaneTAP).
+type tapNeighbours struct {
+	taps, nss []string
+}
+
+// newTAPNeighbours creates n persistent TAP devices in this namespace
+// and n empty neighbour namespaces, named after tag (one letter per test,
+// so that tests of one process do not collide) and the process id. Both
+// are removed when the test ends, after QEMU is killed (cleanups run
+// last-first and Boot comes later).
+func newTAPNeighbours(t *testing.T, tag string, n int) tapNeighbours {
+	t.Helper()
+	id := fmt.Sprintf("%d", os.Getpid()%100000)
+	var nb tapNeighbours
+	for i := 0; i < n; i++ {
+		ns, tap := fmt.Sprintf("erxq-%s%d-%s", tag, i, id), fmt.Sprintf("erxq%s%st%d", id, tag, i)
+		netns.Add(t, ns)
+		mustRun(t, "ip", "tuntap", "add", "dev", tap, "mode", "tap")
+		t.Cleanup(func() {
+			exec.Command("ip", "-n", ns, "link", "del", tap).Run()
+			exec.Command("ip", "link", "del", tap).Run()
+		})
+		mustRun(t, "ip", "link", "set", tap, "up")
+		nb.taps, nb.nss = append(nb.taps, tap), append(nb.nss, ns)
+	}
+	return nb
+}
+
+// dataPorts are the VM's data NICs on the TAPs, in order.
+func (nb tapNeighbours) dataPorts() []DataPort {
+	var ps []DataPort
+	for _, tap := range nb.taps {
+		ps = append(ps, DataPort{TAP: tap})
+	}
+	return ps
+}
+
+// attach waits until QEMU holds each TAP (it attaches while it starts,
+// before the guest runs, and the TAP gets carrier), then moves the TAP
+// into its neighbour namespace and brings it and the loopback up there.
+// IPv6 is turned off in the namespaces, so that the neighbours send the
+// router only the test's traffic.
+func (nb tapNeighbours) attach(t *testing.T, vm *VM) {
+	t.Helper()
+	for _, tap := range nb.taps {
+		if err := waitFor(30*time.Second, func() error {
+			b, err := os.ReadFile("/sys/class/net/" + tap + "/carrier")
+			if err != nil || strings.TrimSpace(string(b)) != "1" {
+				return fmt.Errorf("%s has no carrier (QEMU not attached): %v %q", tap, err, b)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(vm.Errorf("%v", err))
+		}
+	}
+	for i, tap := range nb.taps {
+		ns := nb.nss[i]
+		mustRun(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+		mustRun(t, "ip", "link", "set", tap, "netns", ns)
+		mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		mustRun(t, "ip", "-n", ns, "link", "set", tap, "up")
+	}
 }
 
 func mustRun(t *testing.T, name string, args ...string) {

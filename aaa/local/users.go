@@ -235,3 +235,18 @@ var dummyHash = func() string {
 	h, _ := HashSecret("erx-no-such-user-" + fmt.Sprint(secretCost))
 	return h
 }()
+
+// ClearPassword returns the password of a user configured with
+// `password` (kept recoverable, as JunosE keeps it, because CHAP needs
+// the clear text to compute the expected response). A user with a
+// `secret` (a one-way hash) or none has no clear password: ok is false,
+// and such a user can log in with PAP (AuthPassword) but not with CHAP.
+func (u *Users) ClearPassword(name string) (string, bool) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	x := u.users[name]
+	if x == nil || x.Password == "" {
+		return "", false
+	}
+	return x.Password, true
+}

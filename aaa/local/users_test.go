@@ -125,3 +125,20 @@ func TestConfigLinesRoundTrip(t *testing.T) {
 		t.Errorf("ConfigLines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestClearPassword: `password` entries give their clear text (CHAP needs
+// it), `secret` entries and unknown users do not.
+func TestClearPassword(t *testing.T) {
+	u := NewUsers()
+	hash, _ := HashSecret("s3cret")
+	u.SetSecret("hashed", 1, hash)
+	u.SetPassword("clear", 1, "pw1")
+	for _, tt := range []struct {
+		name, want string
+		ok         bool
+	}{{"clear", "pw1", true}, {"hashed", "", false}, {"nobody", "", false}} {
+		if got, ok := u.ClearPassword(tt.name); got != tt.want || ok != tt.ok {
+			t.Errorf("ClearPassword(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -40,6 +40,11 @@ const (
 	ERXAccLoopCirID           ERXType = 110 // string: agent circuit id
 	ERXAccAggrCirIDAsc        ERXType = 112 // string
 	ERXPPPoEDescription       ERXType = 24  // string
+	// Operator (CLI) logins authenticated through RADIUS.
+	ERXCliInitialAccessLevel   ERXType = 18 // string: initial CLI privilege level ("0", "1", "5", "10", "15")
+	ERXCliAllowAllVRAccess     ERXType = 19 // integer: 1 = the user may enter every virtual router
+	ERXAlternateCliAccessLevel ERXType = 20 // string
+	ERXAlternateCliVrouterName ERXType = 21 // string
 )
 
 // ValueType is the data type of an attribute value.
@@ -91,6 +96,10 @@ var erxDictionary = []ERXAttr{
 	{ERXServiceDeactivate, "ERX-Service-Deactivate", TypeString, false, false},
 	{ERXAccLoopCirID, "ERX-Acc-Loop-Cir-Id", TypeString, false, false},
 	{ERXAccAggrCirIDAsc, "ERX-Acc-Aggr-Cir-Id-Asc", TypeString, false, false},
+	{ERXCliInitialAccessLevel, "ERX-Cli-Initial-Access-Level", TypeString, false, false},
+	{ERXCliAllowAllVRAccess, "ERX-Cli-Allow-All-VR-Access", TypeInteger, false, false},
+	{ERXAlternateCliAccessLevel, "ERX-Alternate-Cli-Access-Level", TypeString, false, false},
+	{ERXAlternateCliVrouterName, "ERX-Alternate-Cli-Vrouter-Name", TypeString, false, false},
 }
 
 var erxByType = func() map[ERXType]ERXAttr {

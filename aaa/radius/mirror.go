@@ -48,11 +48,19 @@ type Mirror struct {
 
 	HasPort bool
 	Port    uint16 // Med-Port-Number
+
+	// Err is set (as DecodeMirror's error, wrapping ErrBadMirror) when a
+	// VSA is present but unusable; the fields before it hold what was
+	// decoded. The mirroring engine answers such a CoA with a NAK
+	// (Error-Cause 404) and logs it, and a login carrying one proceeds
+	// unmirrored with a secure log entry.
+	Err error
 }
 
-// Present reports whether any lawful-intercept VSA was found.
+// Present reports whether any lawful-intercept VSA was found, usable or
+// not.
 func (m Mirror) Present() bool {
-	return m.HasAction || m.HasDevHandle || m.HasAnalyzer || m.HasPort
+	return m.HasAction || m.HasDevHandle || m.HasAnalyzer || m.HasPort || m.Err != nil
 }
 
 // ErrBadMirror reports a lawful-intercept VSA that is present but unusable;
@@ -70,6 +78,12 @@ var ZeroAuthenticator [16]byte
 // not salt-encrypted (a plain 4-byte integer or address) are accepted too.
 // A malformed value yields an error wrapping ErrBadMirror.
 func DecodeMirror(p *radius.Packet, secret []byte, authenticator [16]byte) (Mirror, error) {
+	m, err := decodeMirror(p, secret, authenticator)
+	m.Err = err
+	return m, err
+}
+
+func decodeMirror(p *radius.Packet, secret []byte, authenticator [16]byte) (Mirror, error) {
 	var m Mirror
 	get := func(t ERXType) ([]byte, bool, error) {
 		vs := ERXValues(p, t)

@@ -195,9 +195,14 @@ func TestDecodeMirrorErrors(t *testing.T) {
 					}
 				}
 			}
-			_, err := DecodeMirror(p, secret, auth)
+			m, err := DecodeMirror(p, secret, auth)
 			if tt.ok != (err == nil) {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			// The error travels with the attributes, so that the mirroring
+			// engine can NAK and log it: such a Mirror is present.
+			if m.Err != err || (err != nil && !m.Present()) {
+				t.Fatalf("Mirror.Err = %v, Present %v; DecodeMirror error %v", m.Err, m.Present(), err)
 			}
 			if err != nil && !errors.Is(err, ErrBadMirror) {
 				t.Fatalf("err = %v does not wrap ErrBadMirror", err)

@@ -29,6 +29,10 @@ type FreeRADIUSConfig struct {
 	// StartTimeout bounds the wait for "Ready to process requests";
 	// default 60 s.
 	StartTimeout time.Duration
+	// Threaded runs the server as in production (its thread pool,
+	// info-level log) instead of the single-threaded debug mode (-X) the
+	// functional tests read: for load measurements.
+	Threaded bool
 }
 
 // FreeRADIUS is a running FreeRADIUS server owned by one test.
@@ -108,7 +112,11 @@ func StartFreeRADIUS(t testing.TB, cfg FreeRADIUSConfig) *FreeRADIUS {
 	if err := f.writeConfig(cfg); err != nil {
 		t.Fatalf("radiustest: configure FreeRADIUS: %v", err)
 	}
-	f.cmd = exec.Command(bin, "-f", "-X", "-l", "stdout", "-d", dir)
+	args := []string{"-f", "-X", "-l", "stdout", "-d", dir}
+	if cfg.Threaded {
+		args = []string{"-f", "-l", "stdout", "-d", dir}
+	}
+	f.cmd = exec.Command(bin, args...)
 	f.cmd.Stdout = f.log
 	f.cmd.Stderr = f.log
 	if err := f.cmd.Start(); err != nil {

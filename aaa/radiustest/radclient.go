@@ -5,9 +5,13 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // RadclientResult is what radclient reported for one request.
@@ -78,4 +82,56 @@ func ParseRadclientOutput(out string) (res RadclientResult, ok bool) {
 		}
 	}
 	return res, true
+}
+
+// RadclientLoad is the outcome of one RadclientRate run.
+type RadclientLoad struct {
+	Requests int           // requests in the file
+	Accepted int           // replies radclient counted as accepted
+	Elapsed  time.Duration // wall time of the radclient process
+	Output   string        // radclient's summary
+}
+
+// Rate is the accepted requests per second.
+func (l RadclientLoad) Rate() float64 {
+	if l.Elapsed <= 0 {
+		return 0
+	}
+	return float64(l.Accepted) / l.Elapsed.Seconds()
+}
+
+var summaryRE = regexp.MustCompile(`(?m)^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)`)
+
+// RadclientRate sends requests (each one request's attribute lines,
+// "Name = value" joined by newlines) to addr as fast as radclient goes
+// with parallel requests outstanding (radclient -p), and reports how many
+// were accepted in what time: FreeRADIUS's own ceiling for a load test.
+// dir receives the request file. A missing binary is an error.
+func RadclientRate(ctx context.Context, dir string, addr netip.AddrPort, command, secret string, requests []string, parallel int) (RadclientLoad, error) {
+	bin, err := exec.LookPath("radclient")
+	if err != nil {
+		return RadclientLoad{}, fmt.Errorf("radiustest: radclient is missing (apt-get install freeradius-utils): %w", err)
+	}
+	file := filepath.Join(dir, "radclient-requests")
+	if err := os.WriteFile(file, []byte(strings.Join(requests, "\n\n")+"\n"), 0o644); err != nil {
+		return RadclientLoad{}, fmt.Errorf("radiustest: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "-s", "-q", "-r", "3", "-t", "5", "-p", strconv.Itoa(parallel),
+		"-f", file, addr.String(), command, secret)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	runErr := cmd.Run()
+	l := RadclientLoad{Requests: len(requests), Elapsed: time.Since(start), Output: out.String()}
+	found := false
+	for _, m := range summaryRE.FindAllStringSubmatch(l.Output, -1) {
+		if m[1] == "Accepted" {
+			l.Accepted, _ = strconv.Atoi(m[2])
+			found = true
+		}
+	}
+	if !found {
+		return l, fmt.Errorf("radiustest: radclient load to %v: %v: no summary\n%s", addr, runErr, l.Output)
+	}
+	return l, nil
 }

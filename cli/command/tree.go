@@ -318,6 +318,11 @@ type ConfigSection struct {
 	// WriteVR, if set, writes the section's lines for virtual router vr
 	// ("default" for the default one), without a virtual-router line.
 	WriteVR func(w io.Writer, vr string) error
+	// Visible, if set, makes the section secret: it is written only for
+	// a session (ConfigFilter.Session) for which it returns true, and
+	// never into the running configuration (WriteConfig), so it is never
+	// committed or replayed. Used for the secure mirroring configuration.
+	Visible func(*Context) bool
 }
 
 // Categories are the configuration categories of `show configuration
@@ -413,6 +418,10 @@ type ConfigFilter struct {
 	// VR, if not empty, keeps only the WriteVR lines of that virtual
 	// router, preceded by "virtual-router VR" unless it is "default".
 	VR string
+	// Session is the CLI session the configuration is shown to; sections
+	// with a Visible function are kept only when it admits Session (nil:
+	// never, as for the running configuration).
+	Session *Context
 }
 
 // WriteConfig writes every section's lines, in order, to w.
@@ -428,6 +437,9 @@ func (t *Tree) WriteConfigFiltered(w io.Writer, f ConfigFilter) error {
 	t.mu.RUnlock()
 	var keep []ConfigSection
 	for _, s := range secs {
+		if s.Visible != nil && (f.Session == nil || !s.Visible(f.Session)) {
+			continue
+		}
 		c := CategoryOf(s)
 		if f.Category == "" || c == f.Category || strings.HasPrefix(c, f.Category+" ") {
 			keep = append(keep, s)

@@ -20,8 +20,9 @@ import (
 //	n3 10.4.0.2 ── 2/0/3 10.4.0.1  ┘ in virtual-router vr1
 //
 // Kernel forwarding is off in the router's namespace: what crosses is
-// forwarded by routerd. The neighbours' veths have their transmit offloads
-// off (lab.Neighbour): see the report on CHECKSUM_PARTIAL frames.
+// forwarded by routerd. The neighbours' veths keep their default offloads
+// (TSO on): the port cuts TCP super-frames into segments and finishes
+// CHECKSUM_PARTIAL checksums.
 func TestLabDataPlane(t *testing.T) {
 	l := lab.New(t, lab.Config{Ports: []string{
 		"gigabitEthernet 2/0/0", "gigabitEthernet 2/0/1", "gigabitEthernet 2/0/2", "gigabitEthernet 2/0/3"}})
@@ -126,6 +127,11 @@ func TestLabDataPlane(t *testing.T) {
 	})
 
 	t.Run("tcp", func(t *testing.T) {
+		// The sender hands its veth peer TSO super-frames; none may be
+		// dropped as a giant.
+		if on, err := lab.TSO(src, "eth0"); err != nil || !on {
+			t.Fatalf("TSO on %s eth0: %v, %v (the test needs the veth default)", src, on, err)
+		}
 		server := l.Background(dst, "iperf3", "-s", "-1", "-B", "10.2.0.2", "--forceflush")
 		if err := server.WaitOutput("Server listening", 10*time.Second); err != nil {
 			t.Fatal(err)
@@ -151,6 +157,9 @@ func TestLabDataPlane(t *testing.T) {
 			t.Fatalf("iperf3 moved nothing (error %q, %d bytes):\n%s\nconsole:\n%s", res.Error, res.End.SumReceived.Bytes, out, l.Console())
 		}
 		t.Logf("iperf3 TCP through the router: %d bytes, %.0f Mbit/s (informational)", res.End.SumReceived.Bytes, res.End.SumReceived.BitsPerSecond/1e6)
+		if show := l.MustSSH("show interfaces gigabitEthernet 2/0/0"); strings.Contains(show, "giant") {
+			t.Errorf("TCP super-frames dropped as giants:\n%s", show)
+		}
 	})
 
 	t.Run("traceroute", func(t *testing.T) {

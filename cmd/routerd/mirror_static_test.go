@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,24 +51,8 @@ func newMirrorLab(t *testing.T) *mirrorLab {
 	lab.Run(t, "ip", "-n", m.analyzer, "addr", "add", mirNextHop+"/24", "dev", "eth0")
 	lab.Run(t, "ip", "-n", m.analyzer, "addr", "add", mirAnalyzer+"/32", "dev", "eth0")
 	lab.Run(t, "ip", "netns", "exec", l.Router, "sysctl", "-qw", "net.ipv4.ip_forward=0")
-	// The mediation device's application: it listens on the jmirror port
-	// (so its kernel answers nothing) and drains what arrives.
-	var sink *net.UDPConn
-	if err := lab.InNetns(m.analyzer, func() (err error) {
-		sink, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(mirAnalyzer), Port: mirPort})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			if _, err := sink.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { sink.Close() })
+	// The mediation device's application listens on the jmirror port.
+	lab.UDPSink(t, m.analyzer, netip.AddrPortFrom(netip.MustParseAddr(mirAnalyzer), mirPort))
 	return m
 }
 
@@ -149,53 +134,13 @@ func parseJmirror(frame []byte) (jmCopy, bool) {
 
 func isJmirror(f []byte) bool { _, ok := parseJmirror(f); return ok }
 
-// icmpKey names an ICMP echo packet: type, identifier, sequence.
-func icmpKey(ip []byte) (string, bool) {
-	if len(ip) < 20 || ip[9] != 1 {
-		return "", false
-	}
-	ihl := int(ip[0]&0x0f) * 4
-	if len(ip) < ihl+8 {
-		return "", false
-	}
-	ic := ip[ihl:]
-	if ic[0] != 0 && ic[0] != 8 {
-		return "", false
-	}
-	return fmt.Sprintf("%d/%d/%d", ic[0], binary.BigEndian.Uint16(ic[4:6]), binary.BigEndian.Uint16(ic[6:8])), true
-}
-
-// icmpHas reports whether an ICMP echo packet's payload carries pattern
-// (ping -p fills the payload after its timestamp with it).
-func icmpHas(ip []byte, pattern string) bool {
-	p := make([]byte, len(pattern)/2)
-	for i := range p {
-		v, _ := strconv.ParseUint(pattern[2*i:2*i+2], 16, 8)
-		p[i] = byte(v)
-	}
-	return bytes.Contains(ip, bytes.Repeat(p, 8))
-}
-
-// withoutTTL returns a copy of an IPv4 packet with TTL and header checksum
-// zeroed, to compare a packet before and after a router hop.
-func withoutTTL(ip []byte) []byte {
-	b := append([]byte(nil), ip...)
-	b[8], b[10], b[11] = 0, 0, 0
-	return b
-}
-
-// byKey indexes the IPv4 ICMP echo packets of captured frames that carry
-// pattern.
-func byKey(frames []lab.Frame, pattern string) map[string][]byte {
-	out := map[string][]byte{}
-	for _, f := range frames {
-		ip := lab.IPv4(f.Data)
-		if k, ok := icmpKey(ip); ok && icmpHas(ip, pattern) {
-			out[k] = ip
-		}
-	}
-	return out
-}
+// ICMP echo helpers, shared with the image tier (internal/lab/packets.go).
+var (
+	icmpKey    = lab.ICMPEchoKey
+	icmpHas    = lab.ICMPHasPattern
+	withoutTTL = lab.WithoutTTL
+	byKey      = lab.ICMPEchoByKey
+)
 
 func hasPattern(pattern string) func([]byte) bool {
 	return func(f []byte) bool {

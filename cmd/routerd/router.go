@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/erxos/erx/aaa/local"
 	"github.com/erxos/erx/board"
 	"github.com/erxos/erx/cli"
+	"github.com/erxos/erx/cli/command"
 	"github.com/erxos/erx/cli/sshd"
 	"github.com/erxos/erx/firmware"
 	"github.com/erxos/erx/firmware/flash"
@@ -88,6 +90,14 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.
 	if b.Management.NIC != "" {
 		deps.Mgmt = r.mgmt
 	}
+	// show ip interface: the secure mirroring section, for a session
+	// with mirror access (the engine is created just below).
+	deps.IPInterfaceDetail = func(ctx *command.Context, w io.Writer, ifname string, c linecard.Counters) error {
+		if r.mirror == nil {
+			return nil
+		}
+		return mirrorcli.ShowIPInterface(r.mirror)(ctx, w, ifname, c)
+	}
 	if err := lccli.Register(tree, deps); err != nil {
 		return nil, err
 	}
@@ -112,7 +122,7 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.
 	srv, err := sshd.New(sshd.Options{
 		Addr:     sshAddr,
 		KeyStore: keys,
-		Auth:     &aaa.Logins{Local: r.users},
+		Auth:     &aaa.Logins{Local: r.users, RADIUS: r.subs}, // radius: the subscribers' servers
 		Interp:   interp,
 		Logger:   log.With(firmware.ServiceKey, "sshd"),
 	})
@@ -145,6 +155,9 @@ func (r *router) runMirror(ctx context.Context) error {
 	if err := r.mirror.Start(); err != nil {
 		return fmt.Errorf("mirroring engine: %w", err)
 	}
+	// IP subscribers restored from flash log in again now, so that the
+	// mirroring triggers see them log in (seed Table 2).
+	r.subs.ResumeLeases()
 	<-ctx.Done()
 	r.mirror.Stop()
 	return ctx.Err()

@@ -18,13 +18,25 @@ import (
 // attributes go to the mirroring engine.
 func (r *router) newSubscribers() error {
 	pools := &pool.Registry{}
-	cfg := subscribers.Config{DataPlane: r.linecard, Pools: pools, Hostname: r.interp.Hostname()}
+	// Local authentication of PPP subscribers (`aaa authentication ppp
+	// default local`) uses the default local user database: the
+	// `username` entries, as on JunosE.
+	cfg := subscribers.Config{DataPlane: r.linecard, Pools: pools, Hostname: r.interp.Hostname(), Local: r.users}
 	if r.store != nil {
-		cfg.LeaseStore = leaseStore{r.store}
+		// The DHCP leases on flash get their sessions back once the
+		// configuration is replayed and the mirroring engine listens
+		// (runMirror calls ResumeLeases).
+		cfg.LeaseStore, cfg.HoldLeases = leaseStore{r.store}, true
 	}
 	subs, err := subscribers.New(cfg)
 	if err != nil {
 		return err
+	}
+	if r.store != nil {
+		// Acct-Session-Ids never repeat across restarts of routerd.
+		if err := subs.PersistAcctSessionIDs(flashFiles{r.store, "aaa/"}); err != nil {
+			r.log.Error("Acct-Session-Id reservation on flash", "err", err)
+		}
 	}
 	r.linecard.SetControlPlane(subs)
 	if err := subcli.Register(r.interp.Tree(), subcli.Deps{Engine: subs, Pools: pools, Hostname: r.interp.Hostname}); err != nil {
@@ -42,9 +54,13 @@ func (r *router) newSubscribers() error {
 
 // liRequest converts RADIUS's decoded intercept attributes for the engine.
 func liRequest(m radius.Mirror) mirror.LIRequest {
-	return mirror.LIRequest{HasAction: m.HasAction, Action: mirror.LIAction(m.Action),
+	li := mirror.LIRequest{HasAction: m.HasAction, Action: mirror.LIAction(m.Action),
 		HasDevHandle: m.HasDevHandle, DevHandle: m.DevHandle, HasAnalyzer: m.HasAnalyzer,
 		Analyzer: m.Analyzer, HasPort: m.HasPort, Port: m.Port}
+	if m.Err != nil {
+		li.Malformed = m.Err.Error()
+	}
+	return li
 }
 
 // subscriberSessions feeds the subscriber events to the mirroring engine.
@@ -85,4 +101,16 @@ func (l leaseStore) ReadFile(name string) ([]byte, error) { return l.d.ReadFile(
 
 func (l leaseStore) WriteFile(name string, b []byte) error {
 	return l.d.WriteFile("dhcp/"+name, b, fs.FileMode(0o600))
+}
+
+// flashFiles keeps files on flash under a directory prefix.
+type flashFiles struct {
+	d      *flash.Dir
+	prefix string
+}
+
+func (f flashFiles) ReadFile(name string) ([]byte, error) { return f.d.ReadFile(f.prefix + name) }
+
+func (f flashFiles) WriteFile(name string, b []byte) error {
+	return f.d.WriteFile(f.prefix+name, b, fs.FileMode(0o600))
 }

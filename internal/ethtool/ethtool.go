@@ -14,6 +14,7 @@ import (
 const (
 	GetGRO = 0x2b // ETHTOOL_GGRO
 	SetGRO = 0x2c // ETHTOOL_SGRO
+	GetTSO = 0x1e // ETHTOOL_GTSO
 	SetTSO = 0x1f // ETHTOOL_STSO
 	SetGSO = 0x24 // ETHTOOL_SGSO
 )

@@ -44,7 +44,7 @@ type Config struct {
 
 // Lab is one test bed.
 type Lab struct {
-	t *testing.T
+	t testing.TB
 	// Router and Client are the namespaces of routerd and of the SSH client.
 	Router, Client string
 	// Neighbours are the namespaces at the far end of the data ports.
@@ -67,7 +67,7 @@ func Run(t testing.TB, name string, args ...string) string {
 
 // New creates the namespaces, the board file and a flash seeded with an
 // administrator (key and password). It skips the test when not root.
-func New(t *testing.T, cfg Config) *Lab {
+func New(t testing.TB, cfg Config) *Lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("host-board lab requires root (network namespaces)")
@@ -179,6 +179,15 @@ func (l *Lab) Stop() {
 		l.t.Errorf("routerd did not stop on SIGTERM; console:\n%s", l.Console())
 	}
 	l.routerd = nil
+}
+
+// RouterdPID is the process ID of the running routerd (`ip netns exec`
+// replaces itself with it), or 0 when it is not running.
+func (l *Lab) RouterdPID() int {
+	if l.routerd == nil {
+		return 0
+	}
+	return l.routerd.Process.Pid
 }
 
 // Keyscan returns the router's Ed25519 host key as ssh-keyscan prints it.

@@ -304,3 +304,13 @@ func (l *Lab) Restart() {
 	l.Stop()
 	l.Start()
 }
+
+// SSHUser runs command lines on the router as user, logging in with a
+// password (for users other than the seeded administrator, e.g. one at a
+// lower privilege level).
+func (l *Lab) SSHUser(user, password, lines string) (string, error) {
+	args := []string{"netns", "exec", l.Client, "sshpass", "-p", password, "ssh"}
+	args = append(args, sshOpts...)
+	args = append(args, "-o", "PubkeyAuthentication=no", user+"@"+RouterAddr, lines)
+	return l.ip(args)
+}

@@ -25,15 +25,13 @@ import (
 )
 
 // Neighbour gives neighbour i's eth0 the address cidr and a default route
-// via gateway, turns IPv6 off there (no router solicitations or MLD talk on
-// the wire) and turns the veth's transmit offloads off (see NoOffloads).
+// via gateway and turns IPv6 off there (no router solicitations or MLD
+// talk on the wire). The veth keeps its default offloads: TSO super-frames
+// and CHECKSUM_PARTIAL frames are finished by the data plane's port.
 func (l *Lab) Neighbour(i int, cidr, gateway string) {
 	l.t.Helper()
 	ns := l.Neighbours[i]
 	netns.Exec(l.t, ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-	if err := NoOffloads(ns, "eth0"); err != nil {
-		l.t.Fatal(err)
-	}
 	if cidr != "" {
 		Run(l.t, "ip", "-n", ns, "addr", "add", cidr, "dev", "eth0")
 	}
@@ -53,26 +51,20 @@ func (l *Lab) MustIn(ns string, name string, args ...string) string {
 	return out
 }
 
-// InNS runs fn on an OS thread that has entered network namespace ns (a
-// name under /var/run/netns). Sockets and TAP devices fn opens stay in ns.
-// It is InNetns (netns.Do) under its older name.
-func InNS(ns string, fn func() error) error { return netns.Do(ns, fn) }
-
-// NoOffloads turns off TSO and GSO on dev in namespace ns (the legacy
-// ethtool ioctls; ethtool itself is not needed). A veth otherwise hands its
-// peer TCP super-frames larger than the MTU — what no real NIC delivers to
-// a router. Checksum offload stays on on purpose: its CHECKSUM_PARTIAL
-// frames are finished by the data plane's AF_PACKET port, and the lab's
-// TCP and UDP tests exercise that.
-func NoOffloads(ns, dev string) error {
-	return InNS(ns, func() error {
-		for _, cmd := range []uint32{ethtool.SetGSO, ethtool.SetTSO} {
-			if _, err := ethtool.Value(dev, cmd, 0); err != nil && err != unix.EOPNOTSUPP {
-				return fmt.Errorf("%s: ethtool 0x%x on %s: %w", ns, cmd, dev, err)
-			}
+// TSO reports whether TCP segmentation offload is on for dev in namespace
+// ns: a veth with it hands its peer TCP super-frames larger than the MTU,
+// which the data plane's AF_PACKET port cuts into wire-sized segments.
+func TSO(ns, dev string) (bool, error) {
+	var on bool
+	err := InNetns(ns, func() error {
+		v, err := ethtool.Value(dev, ethtool.GetTSO, 0)
+		if err != nil {
+			return fmt.Errorf("%s: ethtool GTSO on %s: %w", ns, dev, err)
 		}
+		on = v != 0
 		return nil
 	})
+	return on, err
 }
 
 // Proc is a command running in the background in a namespace.
@@ -176,7 +168,7 @@ func (l *Lab) VLAN(ns, parent, name string, id uint16) {
 	l.t.Helper()
 	var tap *os.File
 	var raw int
-	err := InNS(ns, func() error {
+	err := InNetns(ns, func() error {
 		var err error
 		if tap, err = openTAP(name); err != nil {
 			return err

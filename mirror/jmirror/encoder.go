@@ -1,18 +1,19 @@
 package jmirror
 
 import (
-	"fmt"
 	"net/netip"
 	"sync/atomic"
 )
 
 // Encoder encapsulates mirrored packets for one analyzer. It is safe for
-// one encoding goroutine while another changes the source address.
+// concurrent use: the data-plane workers encode copies with it while the
+// mirror engine changes the source address. It implements the line card's
+// linecard.CopyEncoder.
 type Encoder struct {
 	analyzer netip.Addr
 	port     uint16
 	source   atomic.Pointer[netip.Addr]
-	id       uint16
+	id       atomic.Uint32 // IPv4 identification: the low 16 bits
 }
 
 // NewEncoder returns an encoder for the analyzer at analyzer:port (port 0
@@ -35,13 +36,13 @@ func (e *Encoder) SetSource(a netip.Addr) { e.source.Store(&a) }
 func (e *Encoder) Source() netip.Addr { return *e.source.Load() }
 
 // Encode writes the analyzer packet carrying pkt into buf and returns its
-// length. It does not allocate.
+// length. It does not allocate, not even for an error (ErrShort when buf
+// cannot hold the result).
 func (e *Encoder) Encode(buf []byte, mirrorID, sessionID uint32, pkt []byte) (int, error) {
 	if len(buf) < PrependLen+len(pkt) {
-		return 0, fmt.Errorf("%w: %d-byte copy into %d-byte buffer", ErrShort, len(pkt), len(buf))
+		return 0, ErrShort
 	}
-	e.id++
-	h := Prepend{Source: *e.source.Load(), Analyzer: e.analyzer, Port: e.port, ID: e.id, MirrorID: mirrorID & MaxMirrorID, SessionID: sessionID}
+	h := Prepend{Source: *e.source.Load(), Analyzer: e.analyzer, Port: e.port, ID: uint16(e.id.Add(1)), MirrorID: mirrorID & MaxMirrorID, SessionID: sessionID}
 	if _, err := h.Marshal(buf, len(pkt)); err != nil {
 		return 0, err
 	}

@@ -3,9 +3,12 @@ package mirrorcli
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/erxos/erx/cli/command"
 	"github.com/erxos/erx/mirror"
+	"github.com/erxos/erx/services/linecard"
 )
 
 // PolicyListMode is Policy List Configuration mode, entered by `secure ip
@@ -91,27 +94,132 @@ func triggerType(req *command.Request) (mirror.TriggerType, error) {
 //	ip policy secure-input|secure-output NAME / no ...            (Interface)
 //	ip analyzer / no ip analyzer                                  (Interface)
 //
-// All but mirror-enable are visible only with mirror access.
+// All but mirror-enable are visible only with mirror access; mirror-enable
+// is visible at privilege 15 (or the level `privilege` re-maps it to) and,
+// when the interpreter can tell (*cli.Interpreter's LineAdmits), only to a
+// session whose vty line's access class admits it.
+//
+// It also registers the static secure configuration as secret sections of
+// `show configuration` (command.ConfigSection.Visible: shown only to a
+// session with mirror access, never in the running configuration), and,
+// when the interpreter reports rejected lines (OnRejected), writes every
+// mirroring command a session typed but could not use to the secure log.
 func Register(in Interpreter, e *mirror.Engine) error {
 	if err := in.AddMode(PolicyListMode); err != nil {
 		return fmt.Errorf("mirrorcli: %w", err)
 	}
-	for _, c := range commands(e) {
+	admits := func(*command.Context) bool { return true }
+	if lc, ok := in.(lineChecker); ok {
+		admits = lc.LineAdmits
+	}
+	cmds := commands(e, admits)
+	for _, c := range cmds {
 		if err := in.Tree().Register(c); err != nil {
 			return fmt.Errorf("mirrorcli: register %q: %w", c.Syntax, err)
 		}
 	}
+	for _, sec := range configSections(e) {
+		if err := in.Tree().AddConfig(sec); err != nil {
+			return fmt.Errorf("mirrorcli: %w", err)
+		}
+	}
+	if r, ok := in.(rejecter); ok {
+		r.OnRejected(refused(in.Tree(), e, cmds))
+	}
 	return nil
 }
 
-// commands returns the mirroring commands.
-func commands(e *mirror.Engine) []*command.Command {
+// lineChecker is implemented by *cli.Interpreter: whether the session's
+// vty line's access class admits it now.
+type lineChecker interface {
+	LineAdmits(*command.Context) bool
+}
+
+// rejecter is implemented by *cli.Interpreter: it reports the lines
+// sessions typed that did not parse.
+type rejecter interface {
+	OnRejected(func(ctx *command.Context, line string))
+}
+
+// configSections are the static secure configuration's parts of `show
+// configuration`, where JunosE shows them: secure policy lists before
+// the interfaces, analyzer and secure policy lines in interface blocks,
+// trigger rules in the virtual router's global lines.
+func configSections(e *mirror.Engine) []command.ConfigSection {
+	return []command.ConfigSection{
+		{Order: command.OrderInterfaces - 10, Name: "mirror/policy-lists", Category: "interfaces", Visible: Visible, WriteVR: e.WritePolicyConfig},
+		{Order: command.OrderInterfaces + 60, Name: "mirror/interfaces", Category: "interfaces", Visible: Visible, Write: e.WriteInterfaceConfig},
+		{Order: command.OrderRouting + 60, Name: "mirror/triggers", Category: "routing", Visible: Visible, WriteVR: e.WriteTriggerConfig},
+	}
+}
+
+// probeKey marks a context being probed by refused: mirror-enable is
+// then visible whatever the line says.
+type probeKey struct{}
+
+// refused returns the OnRejected hook: a line that failed for the session
+// but parses as one of cmds with full mirroring rights (mirror access,
+// privilege 15, a line that admits it) is written to the secure log. The
+// session's own answer is unchanged: the same invalid-input error as any
+// unknown command.
+func refused(tree *command.Tree, e *mirror.Engine, cmds []*command.Command) func(*command.Context, string) {
+	own := map[*command.Command]bool{}
+	for _, c := range cmds {
+		own[c] = true
+	}
+	return func(ctx *command.Context, line string) {
+		// An output filter or redirection ("show mirror log | include x",
+		// "> FILE") is not part of the command.
+		for _, t := range command.Tokenize(line) {
+			if !t.Quoted && (t.Text == "|" || t.Text == ">" || t.Text == ">>") {
+				line = line[:t.Start]
+				break
+			}
+		}
+		had, level := Visible(ctx), ctx.Level
+		SetAccess(ctx, true)
+		ctx.SetValue(probeKey{}, true)
+		ctx.Level = 15
+		req, err := tree.Parse(ctx, line)
+		ctx.Level = level
+		ctx.SetValue(probeKey{}, nil)
+		SetAccess(ctx, had)
+		if err != nil || req == nil || !own[req.Command] {
+			return
+		}
+		reason := "refused without mirror-enable"
+		switch {
+		case req.Command.Level() > level:
+			reason = fmt.Sprintf("refused at privilege level %d (needs %d)", level, req.Command.Level())
+		case had || req.Command.Visible == nil || req.Command.Syntax == "mirror-enable":
+			reason = "refused by the vty line's access class"
+		}
+		e.LogRefused(who(ctx), strings.TrimSpace(line), reason)
+	}
+}
+
+// ShowIPInterface is the hook `show ip interface` calls for each
+// interface it lists (lccli.Deps.IPInterfaceDetail): the interface's
+// packet-mirroring section, for a session with mirror access only.
+func ShowIPInterface(e *mirror.Engine) func(ctx *command.Context, w io.Writer, ifname string, c linecard.Counters) error {
+	return func(ctx *command.Context, w io.Writer, ifname string, c linecard.Counters) error {
+		if !Visible(ctx) {
+			return nil
+		}
+		return e.WriteIPInterface(w, ifname, c)
+	}
+}
+
+// commands returns the mirroring commands; admits says whether the
+// session's line lets it use mirror-enable.
+func commands(e *mirror.Engine, admits func(*command.Context) bool) []*command.Command {
 	exec := []command.Mode{command.Exec}
 	config := []command.Mode{command.Config}
 	ifModes := []command.Mode{command.ConfigIf, command.ConfigSubif}
 	return []*command.Command{{
 		Syntax: "mirror-enable", Modes: exec, Privilege: 15,
-		Help: command.Help{"mirror-enable": "Enable secure packet mirroring commands for this session"},
+		Visible: func(ctx *command.Context) bool { return ctx.Value(probeKey{}) != nil || admits(ctx) },
+		Help:    command.Help{"mirror-enable": "Enable secure packet mirroring commands for this session"},
 		Run: func(ctx *command.Context, _ *command.Request) error {
 			SetAccess(ctx, true)
 			e.LogAccess(who(ctx), true)
@@ -125,14 +233,14 @@ func commands(e *mirror.Engine) []*command.Command {
 			return nil
 		},
 	}, {
-		Syntax: "show secure policy-list [<name:word>]", Modes: exec, Privilege: 10, Visible: Visible,
+		Syntax: "show secure policy-list [<name:word>]", Modes: exec, Privilege: 5, Visible: Visible,
 		Help: command.Help{"secure": "Display secure packet mirroring information", "policy-list": "Display secure policy lists",
 			"name": "Secure policy list name"},
 		Run: func(ctx *command.Context, req *command.Request) error {
 			return e.WritePolicies(ctx.Out, req.String("name"))
 		},
 	}, {
-		Syntax: "show mirror log", Modes: exec, Privilege: 10, Visible: Visible,
+		Syntax: "show mirror log", Modes: exec, Privilege: 5, Visible: Visible,
 		Help: command.Help{"mirror": "Display packet mirroring information", "log": "Display the secure mirror log"},
 		Run:  func(ctx *command.Context, _ *command.Request) error { return e.WriteLog(ctx.Out) },
 	}, {

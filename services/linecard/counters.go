@@ -58,7 +58,7 @@ type Counters struct {
 	ICMPSent             uint64 // ICMP errors and echo replies generated
 	ICMPRateLimited      uint64 // ICMP errors suppressed by the rate limit
 	MirrorCopies         uint64 // copies handed to a mirror tap
-	MirrorDrops          uint64 // copies dropped because the analyzer queue was full
+	MirrorDrops          uint64 // copies that could not be made (no resolved analyzer next hop, copy buffers of a batch used up)
 	Drops                [NumDropReasons]uint64
 
 	// Secret analyzer counters, like MirrorCopies and MirrorDrops: only

@@ -18,18 +18,19 @@
 // are read through atomics; counters are per worker lane and summed on
 // read. Configuration methods serialise on the engine's mutex and take
 // effect while traffic flows. Slow paths (ARP requests, queued packets,
-// TransmitFrame, SendIPv4) share a control lane under its own mutex;
-// MirrorSenders get lanes of their own. Workers can be pinned to CPUs
+// TransmitFrame, SendIPv4) share a control lane under its own mutex.
+// Workers can be pinned to CPUs
 // (Config.WorkerCPUs); the timer goroutine also polls link state.
 //
 // Seams for other services:
 //   - ControlPlane (implemented by services/access) receives punted
 //     frames; it answers with TransmitFrame or SendIPv4.
-//   - Tap/CopyQueue/CopyHandler (implemented by the mirror engine)
-//     receive copies of IPv4 packets at an interface direction; the
-//     engine sends the encapsulated copies back with a MirrorSender (or
-//     SendIPv4/SendIPv4Via) out of an analyzer interface (SetAnalyzer).
-//     Copies and analyzer ports show only in secret counters.
+//   - Tap/Delivery/CopyEncoder (set up by the mirror engine): the worker
+//     that sees an IPv4 packet at a tapped interface direction builds the
+//     copy with the analyzer's encoder and sends it toward the analyzer
+//     (an analyzer interface, SetAnalyzer) in the same transmit call as
+//     the forwarded frames. Copies and analyzer ports show only in secret
+//     counters.
 //   - Dynamic per-subscriber interfaces: a PPPoE session becomes an
 //     interface (AddPPPoEInterface: own index, counters, taps, virtual
 //     router) selected after the port+VLAN lookup by PPPoE session ID and

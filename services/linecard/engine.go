@@ -40,6 +40,7 @@ const (
 	VLANSub              // an 802.1Q subinterface of a port
 	Loopback             // no port; its addresses are local only
 	PPPoESub             // a dynamic PPPoE subscriber interface (one session) over a physical or VLAN interface
+	IPoESub              // a dynamic IP subscriber interface (one DHCP subscriber) over a physical or VLAN interface
 )
 
 // String returns the kind's name.
@@ -53,6 +54,8 @@ func (k Kind) String() string {
 		return "loopback"
 	case PPPoESub:
 		return "pppoe"
+	case IPoESub:
+		return "ip"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -78,10 +81,6 @@ type Config struct {
 	Control    ControlPlane     // receives punted frames; nil drops them as unhandled
 	Clock      func() time.Time // default time.Now
 }
-
-// mirrorLanes is the number of lanes reserved for MirrorSenders; more
-// senders share the control lane.
-const mirrorLanes = 4
 
 // PortConfig attaches a port to the engine as a physical interface.
 type PortConfig struct {
@@ -145,11 +144,18 @@ type iface struct {
 	analyzer atomic.Bool
 
 	// PPPoE subscriber interfaces: parent, session ID and peer MAC are
-	// fixed at creation; sessions (on a parent) is copy-on-write.
+	// fixed at creation; sessions (on a parent) is their table, nil
+	// until the parent's first session (pppoe.go).
 	parent   *iface
 	sid      uint16
 	peer     [6]byte
-	sessions atomic.Pointer[map[uint16]*iface]
+	sessions atomic.Pointer[pppoeTable]
+
+	// IP subscriber interfaces (ipoe.go): peerAddr is the subscriber's
+	// address, fixed at creation; ipoe (on a parent) is the classifier,
+	// nil while the parent has no IP subscriber.
+	peerAddr netip.Addr
+	ipoe     atomic.Pointer[ipoeTable]
 
 	icmpTAT, bcastTAT atomic.Int64 // token buckets (GCRA theoretical arrival times)
 
@@ -165,7 +171,7 @@ type iface struct {
 type Engine struct {
 	cfg   Config
 	ports []*portState
-	lanes int     // workers + control lane + ARP lane + mirror lanes
+	lanes int     // workers + control lane + ARP lane
 	nwork int     // port workers: lanes [0, nwork)
 	ctl   *worker // control lane: TransmitFrame, SendIPv4, queued packets; under ctlMu
 	ctlMu sync.Mutex
@@ -176,9 +182,12 @@ type Engine struct {
 	byName    map[string]*iface
 	vrs       map[string]*vrouter
 	nextIndex uint32
-	ifaces    atomic.Pointer[[]*iface] // by index; nil holes
-	freeMirr  []int                    // free mirror lanes (MirrorSender)
-	analyzers map[string]bool          // interface names in analyzer mode (SetAnalyzer)
+	// ifaces holds the interfaces by index (nil holes). Workers load the
+	// slice and a slot without locks; writers (Engine.mu) store a slot in
+	// place and publish a longer slice over the same array while it has
+	// room, so adding an interface costs O(1), not a copy of the table.
+	ifaces    atomic.Pointer[[]atomic.Pointer[iface]]
+	analyzers map[string]bool // interface names in analyzer mode (SetAnalyzer)
 
 	control atomic.Pointer[ControlPlane] // Config.Control, replaceable with SetControlPlane
 
@@ -222,11 +231,8 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 		e.ports = append(e.ports, &portState{p: pc.Port, idx: len(e.ports)})
 	}
 	e.nwork = workers
-	e.lanes = workers + 2 + mirrorLanes
-	for i := 0; i < mirrorLanes; i++ {
-		e.freeMirr = append(e.freeMirr, workers+2+i)
-	}
-	e.ifaces.Store(&[]*iface{}) // an engine without ports still has a (empty) table
+	e.lanes = workers + 2
+	e.ifaces.Store(&[]atomic.Pointer[iface]{}) // an engine without ports still has a (empty) table
 	e.pollLinks()
 	e.ctl = newWorker(e, workers, nil, 0, 1)
 	e.ctl.secret = secretToAnalyzer
@@ -277,10 +283,16 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 	}
 	ifc.arp = arp.New(e.cfg.ARP, &arpSender{e: e, ifc: ifc})
 	e.byName[name] = ifc
-	old := *e.ifaces.Load()
-	tbl := make([]*iface, ifc.index+1)
-	copy(tbl, old)
-	tbl[ifc.index] = ifc
+	tbl := *e.ifaces.Load()
+	if int(ifc.index) >= cap(tbl) {
+		grown := make([]atomic.Pointer[iface], len(tbl), 2*int(ifc.index)+16)
+		for i := range tbl {
+			grown[i].Store(tbl[i].Load())
+		}
+		tbl = grown
+	}
+	tbl = tbl[:ifc.index+1]
+	tbl[ifc.index].Store(ifc) // beyond the length workers see until the Store below
 	e.ifaces.Store(&tbl)
 	if kind == Physical {
 		ps.phys = ifc
@@ -295,7 +307,7 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 func (e *Engine) ifaceByIndex(i uint32) *iface {
 	t := *e.ifaces.Load()
 	if int(i) < len(t) {
-		return t[i]
+		return t[i].Load()
 	}
 	return nil
 }

@@ -15,36 +15,32 @@ import (
 
 func TestForwardAllocs(t *testing.T) {
 	l := newLab(t)
-	q := l.e.NewCopyQueue(64, 2048)
-	must(t, l.e.SetTap("ge-0", Ingress, &Tap{Queue: q, MirrorID: 1}))
-	must(t, l.e.SetTap("ge-1", Egress, &Tap{Queue: q, MirrorID: 1}))
+	d := newJMirrorDelivery(t, l.e, "10.0.2.1", "10.0.2.2") // copies to h1, jmirror
+	must(t, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d, MirrorID: 1}))
+	must(t, l.e.SetTap("ge-1", Egress, &Tap{Delivery: d, MirrorID: 1}))
 	fwd := udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 100)
-	var sink copyFunc = func(*Copy) {}
 	tests := []struct {
 		name   string
 		frame  []byte
-		out    int // port index the result leaves on
-		frames int // frames it becomes
+		frames int // frames it becomes, with the mirror copies (ingress on ge-0, egress on ge-1)
 		mtu    int
 	}{
-		{"forward with mirror copies", fwd, 1, 1, 1500},
-		{"echo reply", pingFrame(t, "10.0.1.1"), 0, 1, 1500},
-		{"ttl exceeded", udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 1, 100), 0, 1, 1500},
-		{"fragmented", udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 1200), 1, 2, 1000},
+		{"forward with mirror copies", fwd, 3, 1500},
+		{"echo reply", pingFrame(t, "10.0.1.1"), 2, 1500},
+		{"ttl exceeded", udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 1, 100), 2, 1500},
+		// 2 fragments, each copied (the first one's copy in 2 fragments), and the ingress copy in 2 fragments
+		{"fragmented", udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 1200), 7, 1000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := l.h0
-			if tt.out == 1 {
-				h = l.h1
-			}
 			must(t, l.e.SetMTU("ge-1", tt.mtu))
 			allocs := testing.AllocsPerRun(1000, func() {
 				l.in(0, tt.frame)
-				if n, _ := receiveNow(h, l.rx); n != tt.frames {
-					t.Fatalf("got %d frames", n)
+				n0, _ := receiveNow(l.h0, l.rx)
+				n1, _ := receiveNow(l.h1, l.rx)
+				if n0+n1 != tt.frames {
+					t.Fatalf("got %d+%d frames", n0, n1)
 				}
-				q.Drain(sink, 0)
 			})
 			if allocs != 0 {
 				t.Fatalf("%v allocations per packet", allocs)
@@ -96,11 +92,12 @@ func TestReconfigureUnderTraffic(t *testing.T) {
 			receiveNow(l.h0, b0)
 		}
 	}()
-	q := e.NewCopyQueue(16, 2048)
+	d := newJMirrorDelivery(t, e, "10.0.1.1", "10.0.1.2")
 	for i := 0; i < 300; i++ {
 		r := Route{Prefix: netip.MustParsePrefix("172.16.0.0/12"), NextHop: netip.MustParseAddr("10.0.2.2"), Type: fib.Static}
 		must(t, e.AddRoute(DefaultVirtualRouter, r))
-		must(t, e.SetTap("ge-0", Ingress, &Tap{Queue: q}))
+		must(t, e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
+		_ = d.SetNextHop(netip.MustParseAddr([]string{"10.0.1.2", "10.0.2.2"}[i%2])) // ge-1 may be down: unresolved
 		must(t, e.AddVLANInterface("ge-1.7", "ge-1", 7))
 		must(t, e.AddAddress("ge-1.7", netip.MustParsePrefix("10.7.0.1/24")))
 		must(t, e.SetMTU("ge-1", 1400+i%100))
@@ -112,7 +109,6 @@ func TestReconfigureUnderTraffic(t *testing.T) {
 		must(t, e.DeleteInterface("ge-1.7"))
 		must(t, e.ClearARP(""))
 		must(t, e.AddStaticARP("ge-1", netip.MustParseAddr("10.0.2.2"), macH1))
-		q.Drain(copyFunc(func(*Copy) {}), 0)
 	}
 	must(t, e.SetAdminUp("ge-1", true))
 	stop.Store(true)
@@ -158,9 +154,9 @@ func FuzzPipeline(f *testing.F) {
 	must(f, l.e.AddVLANInterface("ge-0.100", "ge-0", 100))
 	must(f, l.e.AddAddress("ge-0.100", netip.MustParsePrefix("10.0.3.1/24")))
 	must(f, l.e.SetMTU("ge-1", 576)) // exercise fragmentation
-	q := l.e.NewCopyQueue(8, 2048)
-	must(f, l.e.SetTap("ge-0", Ingress, &Tap{Queue: q}))
-	must(f, l.e.SetTap("ge-1", Egress, &Tap{Queue: q}))
+	d := newJMirrorDelivery(f, l.e, "10.0.1.1", "10.0.1.2")
+	must(f, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
+	must(f, l.e.SetTap("ge-1", Egress, &Tap{Delivery: d}))
 	tagged := udpFrame(f, macR0, "10.0.3.2", "10.0.2.2", 64, 10)
 	tagged = append(tagged[:12:12], append([]byte{0x81, 0x00, 0x00, 100}, tagged[12:]...)...)
 	f.Add(tagged)
@@ -175,7 +171,6 @@ func FuzzPipeline(f *testing.F) {
 		l.drain(l.h0)
 		l.drain(l.h1)
 		l.cp.punted = l.cp.punted[:0]
-		q.Drain(copyFunc(func(*Copy) {}), 0)
 	})
 }
 
@@ -195,11 +190,11 @@ func benchPipeline(b *testing.B, mirrored bool) {
 	l := newLab(b)
 	w := newWorker(l.e, 0, l.e.ports[0], 0, 64)
 	frame := udpFrame(b, macR0, "10.0.1.2", "10.0.2.2", 64, 18) // 64-byte frame
-	q := l.e.NewCopyQueue(256, 2048)
+	// Mirrored: jmirror copies out of ge-0, drained below like ge-1.
 	if mirrored {
-		must(b, l.e.SetTap("ge-0", Ingress, &Tap{Queue: q}))
+		d := newJMirrorDelivery(b, l.e, "10.0.1.1", "10.0.1.2")
+		must(b, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
 	}
-	var sink copyFunc = func(*Copy) {}
 	b.SetBytes(int64(len(frame)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 64 {
@@ -209,11 +204,12 @@ func benchPipeline(b *testing.B, mirrored bool) {
 		w.process(64)
 		b.StopTimer()
 		for {
-			if n, _ := receiveNow(l.h1, l.rx); n == 0 {
+			n1, _ := receiveNow(l.h1, l.rx)
+			n0, _ := receiveNow(l.h0, l.rx)
+			if n0+n1 == 0 {
 				break
 			}
 		}
-		q.Drain(sink, 0)
 		b.StartTimer()
 	}
 }

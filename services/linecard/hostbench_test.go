@@ -1,25 +1,19 @@
 package linecard_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 
+	"github.com/erxos/erx/internal/benchlab"
 	"github.com/erxos/erx/mirror/jmirror"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/fib"
@@ -79,13 +73,6 @@ func benchCases(tx string) []benchCase {
 	return cs
 }
 
-// benchResult is one measured run.
-type benchResult struct {
-	pps, copiesPS float64
-	sysNS, erxNS  float64 // CPU ns per forwarded packet: whole machine (/proc/stat), erx process (getrusage)
-	ringDrops     uint64
-}
-
 type benchLab struct {
 	t                      testing.TB
 	src, rtr, dst, ana     string
@@ -93,21 +80,6 @@ type benchLab struct {
 	routerMAC, srcMAC      [6]byte
 	dstMAC, anaMAC         [6]byte
 	window                 time.Duration
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-func envList(name, def string) []string {
-	v := os.Getenv(name)
-	if v == "" {
-		v = def
-	}
-	return strings.Split(v, ",")
 }
 
 // BenchmarkHostForward prints pps, Gbit/s, CPU per packet and the ratios
@@ -123,9 +95,9 @@ func BenchmarkHostForward(b *testing.B) {
 		b.Skip("requires trafgen (netsniff-ng)")
 	}
 	l := newBenchLab(b)
-	window := time.Duration(envInt("ERX_BENCH_SECONDS", 5)) * time.Second
+	window := time.Duration(benchlab.EnvInt("ERX_BENCH_SECONDS", 5)) * time.Second
 	l.window = window
-	rounds := envInt("ERX_BENCH_ROUNDS", 3)
+	rounds := benchlab.EnvInt("ERX_BENCH_ROUNDS", 3)
 	cases := benchCases(os.Getenv("ERX_BENCH_TX"))
 	if only := os.Getenv("ERX_BENCH_CASES"); only != "" {
 		var keep []benchCase
@@ -137,13 +109,13 @@ func BenchmarkHostForward(b *testing.B) {
 		cases = keep
 	}
 	fmt.Printf("\nhost forwarding: src — rtr — dst (+ ana), trafgen -P 1 on CPU 0 at nice -19, erx workers pinned to CPU 1 at nice -19, %v window, %d rounds, median\n", window, rounds)
-	for _, s := range envList("ERX_BENCH_SIZES", "64,1500") {
+	for _, s := range benchlab.EnvList("ERX_BENCH_SIZES", "64,1500") {
 		size, err := strconv.Atoi(s)
 		if err != nil || size < 64 || size > 1514 {
 			b.Fatalf("bad size %q", s)
 		}
-		for _, flows := range envList("ERX_BENCH_FLOWS", "1,many") {
-			res := map[string][]benchResult{}
+		for _, flows := range benchlab.EnvList("ERX_BENCH_FLOWS", "1,many") {
+			res := map[string][]benchlab.Result{}
 			for r := 0; r < rounds; r++ {
 				for i := range cases {
 					c := cases[(i+r)%len(cases)] // rotate the order every round
@@ -222,22 +194,6 @@ func (l *benchLab) kernelUp(mirred bool) func() {
 	}
 }
 
-// benchCopier drains a copy queue like the mirror engine's analyzer: a
-// jmirror encapsulation per copy, sent on a MirrorSender, one flush per
-// drained batch.
-type benchCopier struct {
-	enc *jmirror.Encoder
-	s   *linecard.MirrorSender
-	buf []byte
-}
-
-func (c *benchCopier) HandleCopy(cp *linecard.Copy) {
-	n, err := c.enc.Encode(c.buf, cp.MirrorID, cp.SessionID, cp.Packet)
-	if err == nil {
-		_ = c.s.Send(netip.Addr{}, c.buf[:n])
-	}
-}
-
 // erxUp starts erx in rtr for case c; it returns the engine, the ingress
 // port and the teardown.
 func (l *benchLab) erxUp(c benchCase) (*linecard.Engine, *afpacket.Port, func()) {
@@ -282,142 +238,42 @@ func (l *benchLab) erxUp(c benchCase) (*linecard.Engine, *afpacket.Port, func())
 			t.Fatal(err)
 		}
 	}
-	stopDrain := func() {}
 	if c.tap != "" {
-		q := e.NewCopyQueue(256, 2048)
-		s, err := e.NewMirrorSender(linecard.DefaultVirtualRouter)
+		// The worker builds each jmirror copy itself and sends it out of the
+		// analyzer port in the same transmit call as the forwarded frames.
+		d, err := e.NewDelivery(linecard.DefaultVirtualRouter,
+			jmirror.NewEncoder(netip.MustParseAddr("10.81.3.1"), netip.MustParseAddr("10.81.3.2"), 30030))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cp := &benchCopier{enc: jmirror.NewEncoder(netip.MustParseAddr("10.81.3.1"), netip.MustParseAddr("10.81.3.2"), 30030),
-			s: s, buf: make([]byte, 2048+jmirror.PrependLen)}
-		if err := e.SetTap(c.tap, linecard.Ingress, &linecard.Tap{Queue: q, MirrorID: 16, SessionID: 1}); err != nil {
+		if err := d.SetNextHop(netip.MustParseAddr("10.81.3.2")); err != nil {
 			t.Fatal(err)
 		}
-		done, exited := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(exited)
-			// The copies are data-plane work too: on the data-plane core with
-			// the workers (the traffic source owns CPU 0, and its softirqs
-			// starve any thread there).
-			if lcfg.WorkerCPUs != nil && os.Getenv("ERX_BENCH_PINDRAIN") == "1" {
-				runtime.LockOSThread() // never unlocked: the tuned thread exits with the goroutine
-				var set unix.CPUSet
-				set.Set(1)
-				_ = unix.SchedSetaffinity(0, &set)
-				_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), lcfg.WorkerNice)
-			}
-			for {
-				select {
-				case <-done:
-					return
-				case <-q.Ready():
-					// Drain until the queue stays empty for a while before
-					// parking again: at full rate a wake-up per few copies
-					// costs more than the copies. Sleeping briefly instead of
-					// waiting for the worker's wake-up keeps the drain off
-					// the busy worker's scheduler queue.
-					for idle := 0; idle < 16; {
-						if q.Drain(cp, 64) > 0 {
-							s.Flush()
-							idle = 0
-						} else {
-							idle++
-							time.Sleep(20 * time.Microsecond)
-						}
-					}
-				}
-			}
-		}()
-		stopDrain = func() { close(done); <-exited; s.Close() }
+		if err := e.SetTap(c.tap, linecard.Ingress, &linecard.Tap{Delivery: d, MirrorID: 16, SessionID: 1}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return e, pa, func() {
 		e.Stop()
-		stopDrain()
 		pa.Close()
 		pb.Close()
 		pc.Close()
 	}
 }
 
-// trafgenConfig writes the trafgen configuration: one frame of size bytes
-// (or, mixed, 20 frames of which one carries benchVLAN5), UDP checksum 0;
-// with many flows the destination's last byte and the UDP source port are
-// random per frame (IP checksum recomputed by trafgen).
-func (l *benchLab) trafgenConfig(size int, many, mixed bool) string {
-	var sb strings.Builder
-	n := 1
+// stream is the offered traffic: size-byte frames to 10.81.9.9 (or, many,
+// 10.81.9.0/24 and random UDP source ports); mixed, 20 frames of which one
+// carries benchVLAN5.
+func (l *benchLab) stream(size int, many, mixed bool) benchlab.Stream {
+	s := benchlab.Stream{SrcMAC: l.srcMAC, DstMAC: l.routerMAC, Src: net.IP{10, 81, 1, 2}, Dst: net.IP{10, 81, 9, 9},
+		Size: size, ManyFlows: many}
 	if mixed {
-		n = 20
+		s.TagEvery, s.VLAN = 20, benchVLAN5
 	}
-	for i := 0; i < n; i++ {
-		tagged := mixed && i == 0
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IP{10, 81, 1, 2}, DstIP: net.IP{10, 81, 9, 9}}
-		udp := &layers.UDP{SrcPort: 1000, DstPort: 9}
-		udp.SetNetworkLayerForChecksum(ip)
-		eth := &layers.Ethernet{SrcMAC: l.srcMAC[:], DstMAC: l.routerMAC[:], EthernetType: layers.EthernetTypeIPv4}
-		ls := []gopacket.SerializableLayer{eth}
-		l2 := 14
-		payload := size - 42
-		if tagged {
-			eth.EthernetType = layers.EthernetTypeDot1Q
-			ls = append(ls, &layers.Dot1Q{VLANIdentifier: benchVLAN5, Type: layers.EthernetTypeIPv4})
-			l2 += 4
-			payload -= 4
-		}
-		ls = append(ls, ip, udp, gopacket.Payload(make([]byte, payload)))
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
-			l.t.Fatal(err)
-		}
-		f := buf.Bytes()
-		f[l2+20+6], f[l2+20+7] = 0, 0 // UDP checksum off: payload bytes may vary
-		sb.WriteString("{ ")
-		for j := 0; j < len(f); j++ {
-			if j > 0 {
-				sb.WriteString(", ")
-			}
-			switch {
-			case many && j == l2+10: // IP header checksum
-				fmt.Fprintf(&sb, "csumip(%d, %d)", l2, l2+19)
-				j++
-			case many && j == l2+19: // last byte of the destination
-				sb.WriteString("drnd()")
-			case many && j == l2+20: // UDP source port
-				sb.WriteString("drnd(2)")
-				j++
-			default:
-				fmt.Fprintf(&sb, "0x%02x", f[j])
-			}
-		}
-		sb.WriteString(" }\n")
-	}
-	path := fmt.Sprintf("%s/trafgen-%d-%v-%v.cfg", os.TempDir(), size, many, mixed)
-	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-		l.t.Fatal(err)
-	}
-	l.t.Cleanup(func() { os.Remove(path) })
-	return path
-}
-
-// cpuBusy returns the machine's non-idle CPU time from /proc/stat.
-func cpuBusy(t testing.TB) time.Duration {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(strings.SplitN(string(data), "\n", 2)[0])
-	var busy int64
-	for i, v := range f[1:] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		if i != 3 && i != 4 && i < 8 { // all but idle, iowait, guest
-			busy += n
-		}
-	}
-	return time.Duration(busy) * time.Second / 100 // USER_HZ
+	return s
 }
 
 func selfCPU() time.Duration {
@@ -427,7 +283,7 @@ func selfCPU() time.Duration {
 }
 
 // run measures case c once.
-func (l *benchLab) run(c benchCase, size int, many bool) benchResult {
+func (l *benchLab) run(c benchCase, size int, many bool) benchlab.Result {
 	t := l.t
 	var e *linecard.Engine
 	var pa *afpacket.Port
@@ -438,99 +294,54 @@ func (l *benchLab) run(c benchCase, size int, many bool) benchResult {
 		e, pa, down = l.erxUp(c)
 	}
 	defer down()
-	cfg := l.trafgenConfig(size, many, c.mixed)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", l.src, "nice", "-n", "-19", "taskset", "-c", "0", "trafgen", "-P", "1", "-C", "--dev", l.sa, "--conf", cfg)
-	// trafgen forks its generator: signal the whole process group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stop := benchlab.Trafgen(t, l.src, l.sa, l.stream(size, many, c.mixed).Config(t), 0)
+	defer stop()
 	time.Sleep(1500 * time.Millisecond) // warm-up
-	rx0, ana0, busy0, self0 := rxPackets(t, l.dst, l.db), rxPackets(t, l.ana, l.dc), cpuBusy(t), selfCPU()
+	rx0, ana0, busy0, self0 := benchlab.RxPackets(t, l.dst, l.db), benchlab.RxPackets(t, l.ana, l.dc), benchlab.CPUBusy(t), selfCPU()
 	var drops0 uint64
 	if pa != nil {
 		drops0 = pa.Stats().RxDropped
 	}
 	start := time.Now()
 	time.Sleep(l.window)
-	rx1, ana1, busy1, self1 := rxPackets(t, l.dst, l.db), rxPackets(t, l.ana, l.dc), cpuBusy(t), selfCPU()
+	rx1, ana1, busy1, self1 := benchlab.RxPackets(t, l.dst, l.db), benchlab.RxPackets(t, l.ana, l.dc), benchlab.CPUBusy(t), selfCPU()
 	el := time.Since(start)
-	var r benchResult
+	var r benchlab.Result
 	if pa != nil {
-		r.ringDrops = pa.Stats().RxDropped - drops0
+		r.RingDrops = pa.Stats().RxDropped - drops0
 	}
-	cancel()
-	_ = cmd.Wait()                                      // interrupted: its exit status says nothing
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // and nothing of it may outlive the run
+	stop()
 	if e != nil && os.Getenv("ERX_BENCH_DEBUG") != "" {
 		ca, _ := e.Counters("a")
 		cb, _ := e.Counters("b")
 		t.Logf("%s: a in %d drops %v; b out %d drops %v; port b %+v", c.name, ca.InPackets, ca.Drops, cb.OutPackets, cb.Drops, portStats(e, "b"))
 	}
+	if e != nil && c.tap != "" { // every copy accounted for: made, dropped (no buffer), lost (transmit)
+		ct, _ := e.Counters(c.tap)
+		cb, _ := e.Counters("b")
+		cc, _ := e.Counters("c")
+		fmt.Printf("  %s %dB: forwarded %d, copies %d, copy drops %d, copies sent %d, copy send errors %d\n",
+			c.name, size, cb.OutPackets, ct.MirrorCopies, ct.MirrorDrops, cc.MirrorSent, cc.MirrorSendErrors)
+	}
 	pk := float64(rx1 - rx0)
-	r.pps = pk / el.Seconds()
-	r.copiesPS = float64(ana1-ana0) / el.Seconds()
+	r.PPS = pk / el.Seconds()
+	r.CopiesPS = float64(ana1-ana0) / el.Seconds()
 	if pk > 0 {
-		r.sysNS = float64(busy1-busy0) / pk
+		r.SysNS = float64(busy1-busy0) / pk
 		if e != nil {
-			r.erxNS = float64(self1-self0) / pk
+			r.ErxNS = float64(self1-self0) / pk
 		}
 	}
 	return r
 }
 
-func median(rs []benchResult, f func(benchResult) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
+func printBench(b *testing.B, size int, flows string, cases []benchCase, res map[string][]benchlab.Result) {
+	names := make([]string, len(cases))
+	for i, c := range cases {
+		names[i] = c.name
 	}
-	sort.Float64s(v)
-	if len(v) == 0 {
-		return 0
-	}
-	return v[len(v)/2]
-}
-
-// ratio is the median over rounds of a[i]/b[i] (runs of one round were
-// made one right after the other).
-func ratio(a, b []benchResult) float64 {
-	var v []float64
-	for i := range a {
-		if i < len(b) && b[i].pps > 0 {
-			v = append(v, a[i].pps/b[i].pps)
-		}
-	}
-	if len(v) == 0 {
-		return 0
-	}
-	sort.Float64s(v)
-	return v[len(v)/2]
-}
-
-func printBench(b *testing.B, size int, flows string, cases []benchCase, res map[string][]benchResult) {
-	fmt.Printf("\n%d-byte frames, %s flow(s)\n", size, flows)
-	fmt.Printf("  %-15s %10s %8s %10s %10s %10s %10s\n", "case", "pps", "Gbit/s", "sys ns/p", "erx ns/p", "copies/s", "ring drop")
-	for _, c := range cases {
-		rs := res[c.name]
-		if len(rs) == 0 {
-			continue
-		}
-		pps := median(rs, func(r benchResult) float64 { return r.pps })
-		fmt.Printf("  %-15s %10.0f %8.2f %10.0f %10.0f %10.0f %10.0f\n", c.name, pps, pps*float64(size)*8/1e9,
-			median(rs, func(r benchResult) float64 { return r.sysNS }), median(rs, func(r benchResult) float64 { return r.erxNS }),
-			median(rs, func(r benchResult) float64 { return r.copiesPS }), median(rs, func(r benchResult) float64 { return float64(r.ringDrops) }))
-	}
-	show := func(label, a, bb string) {
-		if len(res[a]) > 0 && len(res[bb]) > 0 {
-			x := ratio(res[a], res[bb])
-			fmt.Printf("  %-32s %.2f×\n", label, x)
-			b.ReportMetric(x, fmt.Sprintf("%s/%s-%dB-%s", a, bb, size, flows))
-		}
-	}
+	benchlab.Table(size, flows, names, res)
+	show := func(label, a, bb string) { benchlab.ShowRatio(b, size, flows, label, a, bb, res) }
 	show("erx / kernel", "erx", "kernel")
 	show("erx sendmmsg / kernel", "erx-sendmmsg", "kernel")
 	show("erx ring / erx sendmmsg", "erx", "erx-sendmmsg")
@@ -539,19 +350,6 @@ func printBench(b *testing.B, size int, flows string, cases []benchCase, res map
 	show("erx 100 % mirrored / kernel+mirred", "erx-mirror100", "kernel+mirred")
 	show("erx 0 % mirrored / erx (mixed)", "erx-mirror0", "erx-mixed")
 	show("erx 5 % mirrored / erx (mixed)", "erx-mirror5", "erx-mixed")
-}
-
-func rxPackets(t testing.TB, ns, dev string) uint64 {
-	out := run(t, "ip", "netns", "exec", ns, "ip", "-s", "-j", "link", "show", dev)
-	var v []struct {
-		Stats64 struct {
-			Rx struct{ Packets uint64 } `json:"rx"`
-		} `json:"stats64"`
-	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 1 {
-		t.Fatalf("ip -j link show %s: %v", dev, err)
-	}
-	return v[0].Stats64.Rx.Packets
 }
 
 func portStats(e *linecard.Engine, name string) string {

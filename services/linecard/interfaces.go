@@ -56,10 +56,11 @@ func (e *Engine) DeleteInterface(name string) error {
 	return nil
 }
 
-// deleteLocked removes ifc (and the PPPoE sessions over it).
+// deleteLocked removes ifc (and the PPPoE sessions and IP subscribers over it).
 func (e *Engine) deleteLocked(ifc *iface) {
-	if m := ifc.sessions.Load(); m != nil {
-		for _, sub := range *m {
+	e.unlinkIPoELocked(ifc)
+	if t := ifc.sessions.Load(); t != nil {
+		for _, sub := range t.all() {
 			e.deleteLocked(sub)
 		}
 	}
@@ -75,10 +76,7 @@ func (e *Engine) deleteLocked(ifc *iface) {
 	ifc.tap[Egress].Store(nil)
 	ifc.arp.Clear()
 	delete(e.byName, ifc.name)
-	old := *e.ifaces.Load()
-	tbl := append([]*iface(nil), old...)
-	tbl[ifc.index] = nil
-	e.ifaces.Store(&tbl)
+	(*e.ifaces.Load())[ifc.index].Store(nil)
 }
 
 // SetAdminUp sets the administrative state (`shutdown` / `no shutdown`).
@@ -161,6 +159,9 @@ type InterfaceInfo struct {
 	Parent    string
 	SessionID uint16
 	PeerMAC   [6]byte
+	// PeerAddress is the subscriber's address of an IP subscriber
+	// interface (Kind IPoESub), which also sets Parent and PeerMAC.
+	PeerAddress netip.Addr
 }
 
 func (e *Engine) infoLocked(ifc *iface) InterfaceInfo {
@@ -173,7 +174,7 @@ func (e *Engine) infoLocked(ifc *iface) InterfaceInfo {
 		in.LinkUp = ifc.port.link.Load()
 	}
 	if ifc.parent != nil {
-		in.Parent, in.SessionID, in.PeerMAC = ifc.parent.name, ifc.sid, ifc.peer
+		in.Parent, in.SessionID, in.PeerMAC, in.PeerAddress = ifc.parent.name, ifc.sid, ifc.peer, ifc.peerAddr
 		in.VLAN = ifc.parent.vlan
 	}
 	return in

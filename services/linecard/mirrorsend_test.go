@@ -134,29 +134,32 @@ func TestAnalyzerModeFollowsName(t *testing.T) {
 }
 
 func TestMirrorCopiesAreSecret(t *testing.T) {
-	jm := func(t *testing.T) []byte { return udpFrame(t, macR0, "10.0.2.1", "10.0.2.2", 64, 40)[14:] } // to the analyzer
-	plain := func(t *testing.T) []byte { return udpFrame(t, macR0, "10.0.1.2", "172.16.5.5", 17, 40)[14:] }
-	analyzer := netip.MustParseAddr("10.0.2.2")
 	tests := []struct {
 		name  string
-		pkt   func(t *testing.T) []byte
-		send  func(e *Engine, pkt []byte) error
+		send  func(t *testing.T, l *lab) []byte // returns the packet expected at the analyzer
 		dstIP string
 	}{
-		{"SendIPv4 out of analyzer port", jm, func(e *Engine, p []byte) error { return e.SendIPv4(DefaultVirtualRouter, p) }, "10.0.2.2"},
-		{"SendIPv4Via", plain, func(e *Engine, p []byte) error { return e.SendIPv4Via(DefaultVirtualRouter, analyzer, p) }, "172.16.5.5"},
-		{"MirrorSender", jm, func(e *Engine, p []byte) error { return sendOne(e, netip.Addr{}, p, 0) }, "10.0.2.2"},
-		{"MirrorSender via", plain, func(e *Engine, p []byte) error { return sendOne(e, analyzer, p, 0) }, "172.16.5.5"},
-		{"MirrorSender sharing the control lane", plain, func(e *Engine, p []byte) error { return sendOne(e, analyzer, p, mirrorLanes) }, "172.16.5.5"},
+		{"SendIPv4 out of analyzer port", func(t *testing.T, l *lab) []byte {
+			pkt := udpFrame(t, macR0, "10.0.2.1", "10.0.2.2", 64, 40)[14:]
+			must(t, l.e.SendIPv4(DefaultVirtualRouter, pkt))
+			return pkt
+		}, "10.0.2.2"},
+		{"plain copy of a tap", func(t *testing.T, l *lab) []byte {
+			d := newDelivery(t, l.e, plainEncoder{}, "10.0.2.2")
+			must(t, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
+			f := udpFrame(t, macR0, "10.0.1.2", "10.0.1.9", 17, 40) // to a host on ge-0 without ARP: no output there
+			l.in(0, f)
+			must(t, l.e.SetTap("ge-0", Ingress, nil))
+			return f[14:]
+		}, "10.0.1.9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t)
 			must(t, l.e.SetAnalyzer("ge-1", true))
-			q := l.e.NewCopyQueue(8, 2048)
-			must(t, l.e.SetTap("ge-1", Egress, &Tap{Queue: q}))
-			pkt := tt.pkt(t)
-			must(t, tt.send(l.e, pkt))
+			again := newDelivery(t, l.e, plainEncoder{}, "10.0.1.2")
+			must(t, l.e.SetTap("ge-1", Egress, &Tap{Delivery: again}))
+			pkt := tt.send(t, l)
 			out := l.drain(l.h1)
 			if len(out) != 1 {
 				t.Fatalf("analyzer got %d frames", len(out))
@@ -174,36 +177,11 @@ func TestMirrorCopiesAreSecret(t *testing.T) {
 			if v := visible(c); v != (Counters{}) {
 				t.Fatalf("copy visible to ordinary users: %+v", v)
 			}
-			if n := q.Drain(copyFunc(func(*Copy) {}), 0); n != 0 {
-				t.Fatalf("copy mirrored again (%d)", n)
+			if s := again.Stats(); s != (DeliveryStats{}) {
+				t.Fatalf("copy mirrored again: %+v", s)
 			}
 		})
 	}
-}
-
-// sendOne sends pkt with a MirrorSender after taking busy of the
-// reserved lanes.
-func sendOne(e *Engine, nh netip.Addr, pkt []byte, busy int) error {
-	for i := 0; i < busy; i++ {
-		s, err := e.NewMirrorSender(DefaultVirtualRouter)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-	}
-	s, err := e.NewMirrorSender(DefaultVirtualRouter)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if (s.w == nil) != (busy >= mirrorLanes) {
-		return errors.New("wrong lane choice")
-	}
-	if err := s.Send(nh, pkt); err != nil {
-		return err
-	}
-	s.Flush()
-	return nil
 }
 
 // TestCopiesNeverWaitForARP sends copies toward an unresolved next hop on
@@ -211,16 +189,20 @@ func sendOne(e *Engine, nh netip.Addr, pkt []byte, busy int) error {
 // of being queued for ARP (and later counted as ordinary output).
 func TestCopiesNeverWaitForARP(t *testing.T) {
 	l := newLab(t)
-	pkt := udpFrame(t, macR0, "10.0.1.2", "172.16.5.5", 17, 40)[14:]
 	nh := netip.MustParseAddr("10.0.2.77")
-	must(t, l.e.SendIPv4Via(DefaultVirtualRouter, nh, pkt))
-	must(t, sendOne(l.e, nh, pkt, 0))
-	if out := l.drain(l.h1); len(out) != 0 {
+	d := newDelivery(t, l.e, plainEncoder{}, nh.String())
+	must(t, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
+	l.in(0, udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 17, 40))
+	l.in(0, udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 17, 40))
+	if out := l.drain(l.h1); len(out) != 2 { // the originals only
 		t.Fatalf("%d frames sent", len(out))
 	}
 	c, _ := l.e.Counters("ge-1")
-	if c.MirrorSendErrors != 2 || visible(c) != (Counters{}) {
+	if c.MirrorSendErrors != 2 || c.OutPackets != 2 || c.DropsTotal() != 0 {
 		t.Fatalf("counters %+v", c)
+	}
+	if s := d.Stats(); s.Copied != 2 || s.SendErrors != 2 || s.Sent != 0 {
+		t.Fatalf("delivery stats %+v", s)
 	}
 	es, _ := l.e.ARPEntries(DefaultVirtualRouter)
 	for _, en := range es {
@@ -230,10 +212,10 @@ func TestCopiesNeverWaitForARP(t *testing.T) {
 	}
 }
 
-func TestSendIPv4Via(t *testing.T) {
+func TestDeliveryNextHop(t *testing.T) {
 	l := newLab(t)
-	pkt := udpFrame(t, macR0, "10.0.1.2", "172.16.5.5", 17, 40)[14:]
 	must(t, l.e.AddRoute(DefaultVirtualRouter, Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NextHop: netip.MustParseAddr("10.0.2.2"), Type: fib.Static}))
+	f := udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 17, 40) // forwarded to h1 with TTL 16; copies keep 17
 	tests := []struct {
 		name    string
 		vr      string
@@ -241,20 +223,29 @@ func TestSendIPv4Via(t *testing.T) {
 		wantErr error
 		wantMAC [6]byte
 	}{
-		{"connected next hop", DefaultVirtualRouter, "10.0.1.2", nil, macH0},
+		{"connected next hop", DefaultVirtualRouter, "10.0.2.2", nil, macH1},
 		{"next hop behind a gateway", DefaultVirtualRouter, "192.0.2.9", nil, macH1},
 		{"no route to next hop", DefaultVirtualRouter, "198.51.100.1", ErrNoRoute, [6]byte{}},
-		{"next hop is the router", DefaultVirtualRouter, "10.0.1.1", ErrNoRoute, [6]byte{}},
-		{"no such vr", "nope", "10.0.1.2", ErrNoSuchVirtualRouter, [6]byte{}},
+		{"next hop is the router", DefaultVirtualRouter, "10.0.2.1", ErrNoRoute, [6]byte{}},
 		{"bad next hop", DefaultVirtualRouter, "::1", ErrBadAddress, [6]byte{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := l.e.SendIPv4Via(tt.vr, netip.MustParseAddr(tt.nh), pkt)
-			out := append(l.drain(l.h0), l.drain(l.h1)...)
+			d, err := l.e.NewDelivery(tt.vr, plainEncoder{})
+			must(t, err)
+			err = d.SetNextHop(netip.MustParseAddr(tt.nh))
+			must(t, l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}))
+			defer l.e.SetTap("ge-0", Ingress, nil)
+			l.in(0, f)
+			var out [][]byte
+			for _, fr := range append(l.drain(l.h0), l.drain(l.h1)...) {
+				if len(fr) > 22 && fr[22] == 17 {
+					out = append(out, fr)
+				}
+			}
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || len(out) != 0 {
-					t.Fatalf("err %v, %d frames", err, len(out))
+				if !errors.Is(err, tt.wantErr) || len(out) != 0 || d.Stats().Dropped != 1 {
+					t.Fatalf("err %v, %d frames, stats %+v", err, len(out), d.Stats())
 				}
 				return
 			}
@@ -262,164 +253,20 @@ func TestSendIPv4Via(t *testing.T) {
 				t.Fatalf("err %v, %d frames", err, len(out))
 			}
 			eth := decode(out[0]).Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
-			if [6]byte(eth.DstMAC) != tt.wantMAC || string(out[0][14:14+len(pkt)]) != string(pkt) {
+			if [6]byte(eth.DstMAC) != tt.wantMAC || string(out[0][14:len(f)]) != string(f[14:]) {
 				t.Fatalf("frame %x", out[0])
 			}
 		})
 	}
-	if err := l.e.SendIPv4Via(DefaultVirtualRouter, netip.MustParseAddr("10.0.1.2"), pkt[:10]); err == nil {
-		t.Fatal("truncated packet accepted")
+	if _, err := l.e.NewDelivery("nope", plainEncoder{}); !errors.Is(err, ErrNoSuchVirtualRouter) {
+		t.Fatalf("NewDelivery(nope) = %v", err)
 	}
-}
-
-func TestMirrorSenderBatches(t *testing.T) {
-	l := newLab(t)
-	must(t, l.e.SetAnalyzer("ge-1", true))
-	s, err := l.e.NewMirrorSender(DefaultVirtualRouter)
-	must(t, err)
-	defer s.Close()
-	pkt := udpFrame(t, macR0, "10.0.2.1", "10.0.2.2", 64, 40)[14:]
-	n := l.e.cfg.BatchSize + 3
-	for i := 0; i < n; i++ {
-		must(t, s.Send(netip.Addr{}, pkt))
+	if _, err := l.e.NewDelivery(DefaultVirtualRouter, nil); !errors.Is(err, ErrBadArgument) {
+		t.Fatalf("NewDelivery(nil encoder) = %v", err)
 	}
-	if got := len(l.drain(l.h1)); got != l.e.cfg.BatchSize { // a full batch leaves at once
-		t.Fatalf("before Flush: %d frames", got)
-	}
-	s.Flush()
-	if got := len(l.drain(l.h1)); got != 3 {
-		t.Fatalf("after Flush: %d frames", got)
-	}
-	// A copy larger than the analyzer port's MTU is fragmented, still secretly.
-	must(t, l.e.SetMTU("ge-1", 576))
-	big := udpFrame(t, macR0, "10.0.2.1", "10.0.2.2", 64, 1200)[14:]
-	must(t, s.Send(netip.Addr{}, big))
-	s.Flush()
-	if got := len(l.drain(l.h1)); got != 3 {
-		t.Fatalf("fragments: %d frames", got)
-	}
-	c, _ := l.e.Counters("ge-1")
-	if c.MirrorSent != uint64(n+3) || visible(c) != (Counters{}) {
-		t.Fatalf("counters %+v", c)
-	}
-	if acc, ref := s.Stats(); acc != uint64(n+1) || ref != 0 {
-		t.Fatalf("stats %d %d", acc, ref)
-	}
-	if err := s.Send(netip.Addr{}, udpFrame(t, macR0, "10.0.2.1", "198.51.100.1", 64, 1)[14:]); !errors.Is(err, ErrNoRoute) {
-		t.Fatalf("no route: %v", err)
-	}
-	s.Close()
-	if err := s.Send(netip.Addr{}, pkt); err == nil {
-		t.Fatal("Send after Close succeeded")
-	}
-	if _, err := l.e.NewMirrorSender("nope"); !errors.Is(err, ErrNoSuchVirtualRouter) {
-		t.Fatalf("NewMirrorSender(nope) = %v", err)
-	}
-}
-
-func TestMirrorSenderAllocs(t *testing.T) {
-	l := newLab(t)
-	must(t, l.e.SetAnalyzer("ge-1", true))
-	s, err := l.e.NewMirrorSender(DefaultVirtualRouter)
-	must(t, err)
-	defer s.Close()
-	jm := udpFrame(t, macR0, "10.0.2.1", "10.0.2.2", 64, 40)[14:]
-	plain := udpFrame(t, macR0, "10.0.1.2", "172.16.5.5", 17, 40)[14:]
-	nh := netip.MustParseAddr("10.0.2.2")
-	allocs := testing.AllocsPerRun(1000, func() {
-		_ = s.Send(netip.Addr{}, jm)
-		_ = s.Send(nh, plain)
-		s.Flush()
-		if n, _ := receiveNow(l.h1, l.rx); n != 2 {
-			t.Fatalf("got %d frames", n)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per copy pair", allocs)
-	}
-}
-
-func TestLookup(t *testing.T) {
-	l := newLab(t)
-	e := l.e
-	must(t, e.AddAddress("ge-1", netip.MustParsePrefix("10.0.3.1/24"))) // secondary subnet
-	must(t, e.AddRoute(DefaultVirtualRouter, Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NextHop: netip.MustParseAddr("10.0.3.9"), Type: fib.Static}))
-	must(t, e.AddRoute(DefaultVirtualRouter, Route{Prefix: netip.MustParsePrefix("198.51.100.0/24"), Interface: "ge-0", Type: fib.Static}))
-	must(t, e.AddVirtualRouter("blue"))
-	tests := []struct {
-		vr, dst string
-		wantErr error
-		prefix  string
-		typ     fib.Type
-		ifname  string
-		nextHop string
-		src     string
-	}{
-		{DefaultVirtualRouter, "10.0.2.2", nil, "10.0.2.0/24", fib.Connected, "ge-1", "", "10.0.2.1"},
-		{DefaultVirtualRouter, "10.0.3.7", nil, "10.0.3.0/24", fib.Connected, "ge-1", "", "10.0.3.1"},
-		{DefaultVirtualRouter, "192.0.2.5", nil, "192.0.2.0/24", fib.Static, "ge-1", "10.0.3.9", "10.0.3.1"},
-		{DefaultVirtualRouter, "198.51.100.7", nil, "198.51.100.0/24", fib.Static, "ge-0", "", "10.0.1.1"},
-		{DefaultVirtualRouter, "10.0.1.1", nil, "10.0.1.1/32", fib.Local, "ge-0", "", "10.0.1.1"},
-		{DefaultVirtualRouter, "203.0.113.1", ErrNoRoute, "", 0, "", "", ""},
-		{"blue", "10.0.2.2", ErrNoRoute, "", 0, "", "", ""},
-		{"nope", "10.0.2.2", ErrNoSuchVirtualRouter, "", 0, "", "", ""},
-		{DefaultVirtualRouter, "::1", ErrBadAddress, "", 0, "", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.vr+"/"+tt.dst, func(t *testing.T) {
-			ri, src, err := e.Lookup(tt.vr, netip.MustParseAddr(tt.dst))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err %v, want %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var nh netip.Addr
-			if tt.nextHop != "" {
-				nh = netip.MustParseAddr(tt.nextHop)
-			}
-			if ri.Prefix != netip.MustParsePrefix(tt.prefix) || ri.Type != tt.typ || ri.Interface != tt.ifname || ri.NextHop != nh ||
-				!ri.Best || src != netip.MustParseAddr(tt.src) {
-				t.Fatalf("got %+v src %v", ri, src)
-			}
-		})
-	}
-}
-
-func TestLinkUp(t *testing.T) {
-	l := newLab(t)
-	must(t, l.e.AddLoopback("lo0"))
-	must(t, l.e.AddVLANInterface("ge-1.5", "ge-1", 5))
-	r1 := l.e.ports[1].p.(interface{ SetCarrier(bool) })
-	link := func() map[string]bool {
-		m := map[string]bool{}
-		for _, in := range l.e.Interfaces() {
-			m[in.Name] = in.LinkUp
-		}
-		return m
-	}
-	tests := []struct {
-		name    string
-		carrier bool
-		want    map[string]bool
-	}{
-		{"up", true, map[string]bool{"ge-0": true, "ge-1": true, "ge-1.5": true, "lo0": true}},
-		{"carrier lost", false, map[string]bool{"ge-0": true, "ge-1": false, "ge-1.5": false, "lo0": true}},
-		{"carrier back", true, map[string]bool{"ge-0": true, "ge-1": true, "ge-1.5": true, "lo0": true}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r1.SetCarrier(tt.carrier)
-			l.e.pollLinks() // what the timer goroutine does every second
-			got := link()
-			for name, want := range tt.want {
-				if got[name] != want {
-					t.Fatalf("%s: LinkUp %v, want %v (%v)", name, got[name], want, got)
-				}
-			}
-		})
+	other := newLab(t)
+	d := newDelivery(t, other.e, plainEncoder{}, "10.0.2.2")
+	if err := l.e.SetTap("ge-0", Ingress, &Tap{Delivery: d}); !errors.Is(err, ErrBadArgument) {
+		t.Fatalf("SetTap(other engine's delivery) = %v", err)
 	}
 }

@@ -31,13 +31,16 @@ type worker struct {
 	ps       *portState
 	q        int
 	batch    *port.Batch
-	scratch  [][]byte   // one output buffer per batch slot for generated packets
-	frags    [][]byte   // fragment buffers, reused every batch
-	fragUsed int        // fragment buffers used in this batch
-	tx       [][][]byte // pending frames per port index
-	secretTx []int      // of tx, frames counted as mirror copies
-	punted   Punt       // the Punt handed to the control plane
-	secret   secretMode // how output is counted (mirror copies are secret)
+	scratch  [][]byte      // one output buffer per batch slot for generated packets
+	frags    [][]byte      // fragment buffers, reused every batch
+	fragUsed int           // fragment buffers used in this batch
+	tx       [][][]byte    // pending frames per port index
+	copyTx   [][][]byte    // pending mirror copies per port index, sent after tx
+	copyBufs [][]byte      // buffers for mirror copies and their fragments, reused every batch
+	copyUsed int           // copy buffers used in this batch
+	dlane    *deliveryLane // while sending a mirror copy: its delivery's counters
+	punted   Punt          // the Punt handed to the control plane
+	secret   secretMode    // how output is counted (mirror copies are secret)
 }
 
 // secretMode says which frames a worker counts in the secret analyzer
@@ -60,10 +63,13 @@ func newWorker(e *Engine, lane int, ps *portState, q, batchSize int) *worker {
 	sb := port.NewBatch(batchSize, port.DefaultBufSize)
 	w.scratch = sb.Bufs
 	w.frags = port.NewBatch(batchSize+8, port.DefaultBufSize).Bufs
+	w.copyBufs = port.NewBatch(copyPoolSize(batchSize), port.DefaultBufSize).Bufs
 	w.tx = make([][][]byte, len(e.ports))
-	w.secretTx = make([]int, len(e.ports))
+	w.copyTx = make([][][]byte, len(e.ports))
 	for i := range w.tx {
-		w.tx[i] = make([][]byte, 0, 2*batchSize+16) // every input + fragments
+		// every input + fragments, then the copies (which flush appends)
+		w.tx[i] = make([][]byte, 0, 2*batchSize+16+len(w.copyBufs)+len(w.frags))
+		w.copyTx[i] = make([][]byte, 0, len(w.copyBufs)+len(w.frags))
 	}
 	return w
 }
@@ -128,7 +134,9 @@ func (e *Engine) runTimers() {
 // tickTimers runs the ARP timers of every interface.
 func (e *Engine) tickTimers() {
 	now := e.now()
-	for _, ifc := range *e.ifaces.Load() {
+	tbl := *e.ifaces.Load()
+	for i := range tbl {
+		ifc := tbl[i].Load()
 		if ifc == nil {
 			continue
 		}
@@ -166,25 +174,32 @@ func (w *worker) process(n int) {
 	w.flush()
 }
 
+// flush transmits the batch's frames, one transmit call per port: the
+// forwarded frames first, then the mirror copies, so that a full transmit
+// ring refuses copies (counted in the secret MirrorSendErrors) before it
+// refuses any original (DropTxError).
 func (w *worker) flush() {
 	w.fragUsed = 0
+	w.copyUsed = 0
 	for pi, frames := range w.tx {
-		if len(frames) == 0 {
+		copies := w.copyTx[pi]
+		if len(frames)+len(copies) == 0 {
 			continue
 		}
+		frames = append(frames, copies...) // within capacity: no allocation
 		ps := w.e.ports[pi]
 		sent, err := ps.p.Transmit(w.lane, frames)
 		if err != nil || sent < len(frames) {
 			c := &ps.phys.lanes[w.lane]
-			lost := uint64(len(frames) - sent)
-			if w.secretTx[pi] == len(frames) { // only mirror copies: keep the loss secret
-				c.mirrorSendErrors.Add(lost)
-			} else {
-				c.drops[DropTxError].Add(lost)
+			lost := len(frames) - max(sent, 0)
+			lostCopies := min(lost, len(copies))
+			c.mirrorSendErrors.Add(uint64(lostCopies))
+			if lost > lostCopies {
+				c.drops[DropTxError].Add(uint64(lost - lostCopies))
 			}
 		}
 		w.tx[pi] = frames[:0]
-		w.secretTx[pi] = 0
+		w.copyTx[pi] = copies[:0]
 	}
 }
 
@@ -196,6 +211,9 @@ func (w *worker) drop(ifc *iface, r DropReason) {
 	}
 	if w.secret != secretNever && w.secretFor(ifc) {
 		ifc.lanes[w.lane].mirrorSendErrors.Add(1)
+		if dl := w.dlane; dl != nil {
+			dl.inc(&dl.sendErrors, 1)
+		}
 		return
 	}
 	ifc.lanes[w.lane].drops[r].Add(1)
@@ -261,7 +279,11 @@ func (w *worker) frame(i int) {
 	}
 	switch et {
 	case header.EtherTypeIPv4:
-		w.ipv4(i, in, buf, off, l3len, bcast, vlan)
+		if t := in.ipoe.Load(); t != nil { // IP subscribers on this interface (ipoe.go)
+			w.ipoeInput(i, in, t, eth, buf, off, l3len, bcast, vlan)
+		} else {
+			w.ipv4(i, in, buf, off, l3len, bcast, vlan)
+		}
 	case header.EtherTypeARP:
 		w.arpInput(i, in, buf, off, l3len)
 	case header.EtherTypePPPoEDiscovery:
@@ -279,6 +301,9 @@ func (w *worker) frame(i int) {
 // punt hands the frame whose L3 starts at off to the control plane,
 // with any VLAN tag removed.
 func (w *worker) punt(in *iface, vlan uint16, r PuntReason, buf []byte, off, end int) {
+	if in.kind == IPoESub { // DHCP renewals and the like: the access interface's business
+		in = in.parent
+	}
 	cpp := w.e.control.Load()
 	if cpp == nil || in.kind == PPPoESub { // nothing is punted from inside a PPPoE session
 		w.drop(in, DropUnhandled)
@@ -348,7 +373,7 @@ func (w *worker) ipv4(i int, in *iface, buf []byte, off, n int, l2bcast bool, vl
 	n = int(p.TotalLength()) // strip Ethernet padding
 	p = p[:n]
 	if t := in.tap[Ingress].Load(); t != nil {
-		w.mirror(in, t, Ingress, p)
+		w.mirror(in, t, p)
 	}
 	dst := p.DestinationUint32()
 	src := binary.BigEndian.Uint32(p[12:16])
@@ -438,7 +463,7 @@ func (w *worker) send(i int, in *iface, vr *vrouter, r *fib.Route, buf []byte, o
 		}
 	}
 	out := w.e.ifaceByIndex(outIdx)
-	if out == nil || out.port == nil || !out.up.Load() || !out.port.phys.up.Load() || out.parent != nil && !out.parent.up.Load() {
+	if out == nil || !out.canSend() {
 		w.unreachable(i, in, buf, off, n, forwarded)
 		return
 	}
@@ -464,7 +489,7 @@ func (w *worker) send(i int, in *iface, vr *vrouter, r *fib.Route, buf []byte, o
 // resolveAndEmit finds the MAC address of next hop nh on out and emits
 // the packet at buf[off:off+n], or queues it while ARP resolves.
 func (w *worker) resolveAndEmit(out *iface, nh uint32, buf []byte, off, n int) {
-	if out.kind == PPPoESub { // point-to-point: the peer is known
+	if out.kind == PPPoESub || out.kind == IPoESub { // the subscriber's MAC is known
 		w.emit(out, out.peer, buf, off, n)
 		return
 	}
@@ -503,7 +528,7 @@ func (w *worker) unreachable(i int, in *iface, buf []byte, off, n int, forwarded
 func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 	secret := w.secret != secretNever && w.secretFor(out)
 	if t := out.tap[Egress].Load(); t != nil && !secret { // never mirror a mirror copy
-		w.mirror(out, t, Egress, buf[off:off+n])
+		w.mirror(out, t, buf[off:off+n])
 	}
 	l2, et, l3 := out, uint16(header.EtherTypeIPv4), off
 	if out.kind == PPPoESub {
@@ -518,6 +543,9 @@ func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 			c.outPackets.Add(1)
 			c.outBytes.Add(uint64(n))
 		}
+	} else if out.kind == IPoESub {
+		l2 = out.parent
+		w.ipoeOutput(out, n, secret)
 	}
 	start := l3 - header.EthernetHeaderLen
 	if l2.kind == VLANSub {
@@ -538,21 +566,16 @@ func (w *worker) emit(out *iface, mac [6]byte, buf []byte, off, n int) {
 	if secret {
 		c.mirrorSent.Add(1)
 		c.mirrorSentB.Add(uint64(end - start))
-		w.secretTx[pi]++
-	} else {
-		c.outPackets.Add(1)
-		c.outBytes.Add(uint64(end - start))
+		if dl := w.dlane; dl != nil {
+			dl.inc(&dl.sent, 1)
+			dl.inc(&dl.sentBytes, uint64(end-start))
+		}
+		w.copyTx[pi] = append(w.copyTx[pi], buf[start:end])
+		return
 	}
+	c.outPackets.Add(1)
+	c.outBytes.Add(uint64(end - start))
 	w.tx[pi] = append(w.tx[pi], buf[start:end])
-}
-
-func (w *worker) mirror(ifc *iface, t *Tap, dir Direction, pkt []byte) {
-	c := &ifc.lanes[w.lane]
-	if t.Queue.push(w.lane, t, ifc.index, dir, pkt) {
-		c.mirrorCopies.Add(1)
-	} else {
-		c.mirrorDrops.Add(1)
-	}
 }
 
 // icmpError sends an ICMP error about packet p (received on in) from in's

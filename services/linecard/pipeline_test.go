@@ -548,45 +548,6 @@ func TestRoutesAndVirtualRouters(t *testing.T) {
 	}
 }
 
-func TestMirrorTap(t *testing.T) {
-	l := newLab(t)
-	q := l.e.NewCopyQueue(4, 2048)
-	must(t, l.e.SetTap("ge-0", Ingress, &Tap{Queue: q, MirrorID: 16, SessionID: 1}))
-	must(t, l.e.SetTap("ge-1", Egress, &Tap{Queue: q, MirrorID: 16, SessionID: 2}))
-	for i := 0; i < 3; i++ {
-		l.in(0, udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 10))
-	}
-	var got []Copy
-	n := q.Drain(copyFunc(func(c *Copy) {
-		cc := *c
-		cc.Packet = append([]byte(nil), c.Packet...)
-		got = append(got, cc)
-	}), 0)
-	if n != 4 { // one ring of 4 per worker lane: in, out, in, out fit; the third pair is dropped
-		t.Fatalf("drained %d", n)
-	}
-	if got[0].Direction != Ingress || got[0].SessionID != 1 || got[0].Packet[8] != 64 || got[1].Direction != Egress || got[1].Packet[8] != 63 ||
-		got[1].MirrorID != 16 || got[1].SessionID != 2 {
-		t.Fatalf("copies %+v", got)
-	}
-	copied, dropped := q.Stats()
-	if copied != 4 || dropped != 2 {
-		t.Fatalf("queue stats %d %d", copied, dropped)
-	}
-	if out := l.drain(l.h1); len(out) != 3 {
-		t.Fatalf("originals: %d forwarded, want 3", len(out))
-	}
-	c1, _ := l.e.Counters("ge-1")
-	if c1.MirrorDrops != 1 || c1.MirrorCopies != 2 {
-		t.Fatalf("mirror counters %+v", c1)
-	}
-	must(t, l.e.SetTap("ge-0", Ingress, nil))
-}
-
-type copyFunc func(*Copy)
-
-func (f copyFunc) HandleCopy(c *Copy) { f(c) }
-
 func TestSendIPv4ResolvesNextHop(t *testing.T) {
 	l := newLab(t)
 	pkt := udpFrame(t, macR0, "10.0.2.1", "10.0.2.77", 255, 8)[14:]

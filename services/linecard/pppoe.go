@@ -3,7 +3,7 @@ package linecard
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
+	"sync/atomic"
 
 	"github.com/erxos/erx/services/linecard/header"
 )
@@ -42,8 +42,8 @@ func (e *Engine) AddPPPoEInterface(name, parent string, sessionID uint16, peer [
 	if p.kind != Physical && p.kind != VLANSub {
 		return fmt.Errorf("linecard: %q: %w: PPPoE needs a physical or VLAN interface", parent, ErrBadArgument)
 	}
-	if m := p.sessions.Load(); m != nil && (*m)[sessionID] != nil {
-		return fmt.Errorf("linecard: pppoe session %d on %q is %q: %w", sessionID, parent, (*m)[sessionID].name, ErrInterfaceExists)
+	if t := p.sessions.Load(); t != nil && t.get(sessionID) != nil {
+		return fmt.Errorf("linecard: pppoe session %d on %q is %q: %w", sessionID, parent, t.get(sessionID).name, ErrInterfaceExists)
 	}
 	ifc, err := e.addIfaceLocked(name, PPPoESub, p.port, 0)
 	if err != nil {
@@ -56,19 +56,64 @@ func (e *Engine) AddPPPoEInterface(name, parent string, sessionID uint16, peer [
 	return nil
 }
 
+// pppoeTable holds the PPPoE subscriber interfaces of one parent by
+// session ID in two levels of 256 slots: a login or logout writes one slot
+// (it never copies the table, which would cost O(sessions) per login) and
+// workers read it without locks.
+type pppoeTable struct {
+	hi [256]atomic.Pointer[[256]atomic.Pointer[iface]]
+	n  int // sessions in the table; guarded by Engine.mu
+}
+
+// get returns the interface of session sid, or nil.
+func (t *pppoeTable) get(sid uint16) *iface {
+	leaf := t.hi[sid>>8].Load()
+	if leaf == nil {
+		return nil
+	}
+	return leaf[sid&0xff].Load()
+}
+
+// all returns every session's interface; called with Engine.mu held.
+func (t *pppoeTable) all() []*iface {
+	out := make([]*iface, 0, t.n)
+	for i := range t.hi {
+		if leaf := t.hi[i].Load(); leaf != nil {
+			for j := range leaf {
+				if sub := leaf[j].Load(); sub != nil {
+					out = append(out, sub)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // setSession replaces (sub != nil) or removes session sid of the parent
 // interface; called with Engine.mu held.
 func (p *iface) setSession(sid uint16, sub *iface) {
-	m := map[uint16]*iface{}
-	if old := p.sessions.Load(); old != nil {
-		m = maps.Clone(*old)
+	t := p.sessions.Load()
+	if t == nil {
+		if sub == nil {
+			return
+		}
+		t = &pppoeTable{}
+		p.sessions.Store(t)
 	}
-	if sub == nil {
-		delete(m, sid)
-	} else {
-		m[sid] = sub
+	leaf := t.hi[sid>>8].Load()
+	if leaf == nil {
+		if sub == nil {
+			return
+		}
+		leaf = new([256]atomic.Pointer[iface])
+		t.hi[sid>>8].Store(leaf)
 	}
-	p.sessions.Store(&m)
+	switch old := leaf[sid&0xff].Swap(sub); {
+	case old == nil && sub != nil:
+		t.n++
+	case old != nil && sub == nil:
+		t.n--
+	}
 }
 
 // putPPPoESession writes the PPPoE session header and PPP protocol field
@@ -85,15 +130,15 @@ func putPPPoESession(b []byte, sid uint16, n int) {
 // interface, and reports whether it did; everything else is punted by the
 // caller.
 func (w *worker) pppoeSession(i int, in *iface, eth header.Ethernet, buf []byte, off, n int, vlan uint16) bool {
-	m := in.sessions.Load()
-	if m == nil || n < pppoeEncapLen {
+	t := in.sessions.Load()
+	if t == nil || n < pppoeEncapLen {
 		return false
 	}
 	s := buf[off : off+n]
 	if s[0] != 0x11 || s[1] != 0 || binary.BigEndian.Uint16(s[6:]) != pppIPv4 {
 		return false
 	}
-	sub := (*m)[binary.BigEndian.Uint16(s[2:])]
+	sub := t.get(binary.BigEndian.Uint16(s[2:]))
 	if sub == nil || [6]byte(eth.Source()) != sub.peer {
 		return false
 	}

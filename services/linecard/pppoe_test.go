@@ -176,27 +176,28 @@ func TestPPPoEForwardAllocs(t *testing.T) {
 	l := newLab(t)
 	must(t, l.e.AddPPPoEInterface("ge-0.0.7", "ge-0", 7, macSub))
 	must(t, l.e.AddRoute("default", Route{Prefix: netip.MustParsePrefix("100.64.0.7/32"), Interface: "ge-0.0.7", Type: fib.Host}))
-	q := l.e.NewCopyQueue(64, 2048)
-	must(t, l.e.SetTap("ge-0.0.7", Ingress, &Tap{Queue: q, MirrorID: 1, SessionID: 7}))
-	must(t, l.e.SetTap("ge-0.0.7", Egress, &Tap{Queue: q, MirrorID: 1, SessionID: 7}))
-	var sink copyFunc = func(*Copy) {}
+	d := newJMirrorDelivery(t, l.e, "10.0.2.1", "10.0.2.2") // copies to h1
+	must(t, l.e.SetTap("ge-0.0.7", Ingress, &Tap{Delivery: d, MirrorID: 1, SessionID: 7}))
+	must(t, l.e.SetTap("ge-0.0.7", Egress, &Tap{Delivery: d, MirrorID: 1, SessionID: 7}))
 	up := pppoeIPv4(t, macSub, 0, 7, "100.64.0.7", "10.0.2.2", 100)
 	down := udpFrameFrom(t, macH1, macR1, "10.0.2.2", "100.64.0.7")
 	allocs := testing.AllocsPerRun(1000, func() {
 		l.in(0, up)
-		if n, _ := receiveNow(l.h1, l.rx); n != 1 {
+		if n, _ := receiveNow(l.h1, l.rx); n != 2 { // forwarded + ingress copy
 			t.Fatalf("upstream: %d frames", n)
 		}
 		l.in(1, down)
 		if n, _ := receiveNow(l.h0, l.rx); n != 1 {
 			t.Fatalf("downstream: %d frames", n)
 		}
-		q.Drain(sink, 0)
+		if n, _ := receiveNow(l.h1, l.rx); n != 1 { // egress copy
+			t.Fatalf("downstream copy: %d frames", n)
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per packet", allocs)
 	}
-	if c, _ := q.Stats(); c == 0 {
+	if d.Stats().Copied == 0 {
 		t.Fatal("session tap copied nothing")
 	}
 }

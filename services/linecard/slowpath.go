@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/erxos/erx/services/linecard/fib"
 	"github.com/erxos/erx/services/linecard/header"
 	"github.com/erxos/erx/services/linecard/port"
 )
@@ -104,30 +103,11 @@ func (e *Engine) TransmitFrame(name string, frame []byte) error {
 }
 
 // SendIPv4 routes an IPv4 packet originated by the router (a ping, a
-// jmirror copy to the analyzer) in virtual router vr and sends it. The
-// packet must be complete, with a valid header checksum. Packets leaving
-// through an analyzer interface (SetAnalyzer) are mirror copies: they are
-// counted only in the secret MirrorSent/MirrorSendErrors counters.
+// traceroute probe) in virtual router vr and sends it on the control lane.
+// The packet must be complete, with a valid header checksum. Packets
+// leaving through an analyzer interface (SetAnalyzer) are counted only in
+// the secret MirrorSent/MirrorSendErrors counters.
 func (e *Engine) SendIPv4(vr string, pkt []byte) error {
-	return e.sendCtl(vr, netip.Addr{}, pkt)
-}
-
-// SendIPv4Via sends an IPv4 packet to the gateway nextHop in virtual
-// router vr without routing on its destination: plain (no-prepend)
-// mirroring delivers the mirrored packet unchanged to the analyzer this
-// way. nextHop is resolved through the FIB (directly connected, or through
-// its own route's gateway) and ARP. The packet is not changed (no TTL
-// decrement) and is counted only in the secret MirrorSent/MirrorSendErrors
-// counters of the egress interface.
-func (e *Engine) SendIPv4Via(vr string, nextHop netip.Addr, pkt []byte) error {
-	if !nextHop.Is4() {
-		return fmt.Errorf("linecard: next hop %v: %w", nextHop, ErrBadAddress)
-	}
-	return e.sendCtl(vr, nextHop, pkt)
-}
-
-// sendCtl sends pkt on the control lane; see worker.originate.
-func (e *Engine) sendCtl(vr string, nextHop netip.Addr, pkt []byte) error {
 	e.mu.Lock()
 	v := e.vrs[vr]
 	e.mu.Unlock()
@@ -137,20 +117,15 @@ func (e *Engine) sendCtl(vr string, nextHop netip.Addr, pkt []byte) error {
 	e.ctlMu.Lock()
 	defer e.ctlMu.Unlock()
 	w := e.ctl
-	if nextHop.IsValid() {
-		w.secret = secretAlways
-		defer func() { w.secret = secretToAnalyzer }()
-	}
-	err := w.originate(v, nextHop, pkt, w.batch.Bufs[0])
+	err := w.originate(v, pkt, w.batch.Bufs[0])
 	w.flush()
 	return err
 }
 
-// originate routes the router-originated IPv4 packet pkt in v, by its
-// destination or, when nextHop is valid, to that gateway, using buf
-// (port.DefaultBufSize bytes) for the frame. The frame is queued on w;
-// the caller flushes.
-func (w *worker) originate(v *vrouter, nextHop netip.Addr, pkt []byte, buf []byte) error {
+// originate routes the router-originated IPv4 packet pkt in v by its
+// destination, using buf (port.DefaultBufSize bytes) for the frame. The
+// frame is queued on w; the caller flushes.
+func (w *worker) originate(v *vrouter, pkt []byte, buf []byte) error {
 	p := header.IPv4(pkt)
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("linecard: send: %w", err)
@@ -159,37 +134,12 @@ func (w *worker) originate(v *vrouter, nextHop netip.Addr, pkt []byte, buf []byt
 		return fmt.Errorf("linecard: packet of %d bytes: %w", len(pkt), ErrBadArgument)
 	}
 	off := port.Headroom + maxL2
-	if !nextHop.IsValid() {
-		dst := p.DestinationUint32()
-		r := v.fib.Lookup(dst)
-		if r == nil {
-			return fmt.Errorf("linecard: send to %v: %w", p.Destination(), ErrNoRoute)
-		}
-		copy(buf[off:], pkt)
-		w.send(0, nil, v, r, buf, off, len(pkt), dst, false)
-		return nil
-	}
-	nh4 := nextHop.As4()
-	r := v.fib.Lookup(binary.BigEndian.Uint32(nh4[:]))
-	if r == nil || r.Type == fib.Local {
-		return fmt.Errorf("linecard: next hop %v: %w", nextHop, ErrNoRoute)
-	}
-	via := fib.Route{IfIndex: r.IfIndex, Gateway: nextHop}
-	if r.Gateway.IsValid() { // not directly connected: through the next hop's own gateway
-		via.Gateway = r.Gateway
-		if via.IfIndex == 0 {
-			g := r.Gateway.As4()
-			r2 := v.fib.Lookup(binary.BigEndian.Uint32(g[:]))
-			if r2 == nil || r2.Type == fib.Local || r2.IfIndex == 0 {
-				return fmt.Errorf("linecard: next hop %v: %w", nextHop, ErrNoRoute)
-			}
-			via.IfIndex = r2.IfIndex
-		}
-	}
-	if via.IfIndex == 0 {
-		return fmt.Errorf("linecard: next hop %v: %w", nextHop, ErrNoRoute)
+	dst := p.DestinationUint32()
+	r := v.fib.Lookup(dst)
+	if r == nil {
+		return fmt.Errorf("linecard: send to %v: %w", p.Destination(), ErrNoRoute)
 	}
 	copy(buf[off:], pkt)
-	w.send(0, nil, v, &via, buf, off, len(pkt), p.DestinationUint32(), false)
+	w.send(0, nil, v, r, buf, off, len(pkt), dst, false)
 	return nil
 }

@@ -47,20 +47,14 @@ func (ifc *iface) sum() Counters {
 	return c
 }
 
-// NewCopyQueue returns a mirror copy queue for one analyzer holding up
-// to slots copies of up to size bytes per worker, all preallocated.
-func (e *Engine) NewCopyQueue(slots, size int) *CopyQueue {
-	return newCopyQueue(e.nwork+1, slots, size) // workers and the control lane push copies
-}
-
 // SetTap attaches t to an interface direction, or detaches when t is nil.
 // Workers see the change at the next packet.
 func (e *Engine) SetTap(name string, dir Direction, t *Tap) error {
 	if dir != Ingress && dir != Egress {
 		return fmt.Errorf("linecard: direction %d: %w", dir, ErrBadArgument)
 	}
-	if t != nil && t.Queue == nil {
-		return fmt.Errorf("linecard: %w: tap without queue", ErrBadArgument)
+	if t != nil && (t.Delivery == nil || t.Delivery.e != e) {
+		return fmt.Errorf("linecard: %w: tap without a delivery of this engine", ErrBadArgument)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

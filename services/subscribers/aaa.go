@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
@@ -76,9 +77,11 @@ type LocalUsers interface {
 }
 
 // ClearPasswords is implemented by local user stores that can give a
-// user's password in clear, which CHAP needs. aaa/local.Users keeps only
-// bcrypt hashes and does not implement it: with it, CHAP through the local
-// method is rejected with ErrCHAPNeedsClearPassword (PAP works).
+// user's password in clear, which CHAP needs. aaa/local.Users implements
+// it for `username NAME password TEXT` entries; a `secret` (a one-way
+// hash) has no clear text, so CHAP for such a user is rejected (PAP
+// works). A store without it rejects every CHAP login with
+// ErrCHAPNeedsClearPassword.
 type ClearPasswords interface {
 	ClearPassword(name string) (string, bool)
 }
@@ -116,6 +119,91 @@ type Grant struct {
 type AAA struct {
 	RADIUS RADIUSAuthenticator
 	Local  LocalUsers
+	// Stats, when set, counts each Authenticate under Kind.
+	Stats *AAACounters
+	Kind  AuthKind
+}
+
+// AuthKind is who is being authenticated, for `show aaa statistics`.
+type AuthKind int
+
+// Kinds of authentication.
+const (
+	AuthPPP   AuthKind = iota // PPP subscribers (PAP/CHAP)
+	AuthIP                    // IP subscribers (DHCP)
+	AuthLogin                 // operator logins (SSH) through RADIUS
+	numAuthKinds
+)
+
+// String is the CLI keyword of k.
+func (k AuthKind) String() string {
+	return [...]string{"ppp", "ip", "login"}[k]
+}
+
+// AuthStats are the outcomes of the authentications of one kind.
+type AuthStats struct {
+	Kind     AuthKind
+	Requests uint64 // method lists run
+	Accepts  uint64 // a method admitted the user
+	Rejects  uint64 // a method refused the credentials
+	// Unavailable: no method of the list could decide (no RADIUS server
+	// answered within its retransmissions, nothing after it in the list).
+	Unavailable uint64
+	// RADIUSTimeouts counts RADIUS attempts no server answered (the list
+	// went on to its next method or gave up).
+	RADIUSTimeouts uint64
+	// ByMethod counts the accepts of each method (radius, local, none).
+	ByMethod map[Method]uint64
+}
+
+// AAACounters count authentications per kind. The zero value is ready.
+type AAACounters struct {
+	k [numAuthKinds]struct {
+		requests, accepts, rejects, unavailable, radiusTimeouts atomic.Uint64
+		byMethod                                                [MethodNone + 1]atomic.Uint64
+	}
+}
+
+// Snapshot returns the counters of every kind, in AuthKind order.
+func (c *AAACounters) Snapshot() []AuthStats {
+	out := make([]AuthStats, 0, numAuthKinds)
+	for i := range c.k {
+		x := &c.k[i]
+		st := AuthStats{Kind: AuthKind(i), Requests: x.requests.Load(), Accepts: x.accepts.Load(),
+			Rejects: x.rejects.Load(), Unavailable: x.unavailable.Load(), RADIUSTimeouts: x.radiusTimeouts.Load(),
+			ByMethod: map[Method]uint64{}}
+		for m := MethodRADIUS; m <= MethodNone; m++ {
+			st.ByMethod[m] = x.byMethod[m].Load()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// count records the outcome of one authentication of kind k.
+func (c *AAACounters) count(k AuthKind, g Grant, err error) {
+	if c == nil || k < 0 || k >= numAuthKinds {
+		return
+	}
+	x := &c.k[k]
+	x.requests.Add(1)
+	switch {
+	case err == nil:
+		x.accepts.Add(1)
+		if g.Method >= MethodRADIUS && g.Method <= MethodNone {
+			x.byMethod[g.Method].Add(1)
+		}
+	case errors.Is(err, ErrRejected):
+		x.rejects.Add(1)
+	default:
+		x.unavailable.Add(1)
+	}
+}
+
+func (c *AAACounters) radiusTimeout(k AuthKind) {
+	if c != nil && k >= 0 && k < numAuthKinds {
+		c.k[k].radiusTimeouts.Add(1)
+	}
 }
 
 // Authenticate tries the methods in order (empty: radius). RADIUS that
@@ -124,6 +212,12 @@ type AAA struct {
 // (aaa/local cannot tell an unknown user from a wrong password). None
 // accepts.
 func (a *AAA) Authenticate(ctx context.Context, methods []Method, id Identity, c Credentials) (Grant, error) {
+	g, err := a.authenticate(ctx, methods, id, c)
+	a.Stats.count(a.Kind, g, err)
+	return g, err
+}
+
+func (a *AAA) authenticate(ctx context.Context, methods []Method, id Identity, c Credentials) (Grant, error) {
 	if len(methods) == 0 {
 		methods = []Method{MethodRADIUS}
 	}
@@ -147,6 +241,7 @@ func (a *AAA) Authenticate(ctx context.Context, methods []Method, id Identity, c
 			if err == nil || errors.Is(err, ErrRejected) {
 				return g, err
 			}
+			a.Stats.radiusTimeout(a.Kind)
 			last = err
 		}
 	}
@@ -205,7 +300,9 @@ func (a *AAA) radius(ctx context.Context, id Identity, c Credentials) (Grant, er
 	// A bad mirroring VSA must not make the subscriber notice anything:
 	// the login proceeds unmirrored.
 	g.Auth = auth
-	if err == nil && auth.Mirror.Present() {
+	// A malformed one still goes to the mirroring engine (auth.Mirror.Err),
+	// which logs the failed policy in its secure log.
+	if (err == nil || errors.Is(err, erxradius.ErrBadMirror)) && auth.Mirror.Present() {
 		m := auth.Mirror
 		g.Mirror = &m
 	}
@@ -216,6 +313,40 @@ func (a *AAA) radius(ctx context.Context, id Identity, c Credentials) (Grant, er
 		g.Attributes.Pool = auth.AddressPool
 	}
 	return g, nil
+}
+
+// AAAStats returns the authentication counters of PPP and IP
+// subscribers and of operator logins (`show aaa statistics`).
+func (e *Engine) AAAStats() []AuthStats { return e.aaaStats.Snapshot() }
+
+// AuthenticateLogin sends an Access-Request for an operator login to the
+// authentication servers subscribers use (`radius authentication
+// server`), and counts it under AuthLogin. Without servers it fails with
+// an error wrapping erxradius.ErrNoServer, which means "unavailable" to
+// the login method list.
+func (e *Engine) AuthenticateLogin(ctx context.Context, req erxradius.AccessRequest) (*erxradius.Response, error) {
+	e.mu.Lock()
+	e.retryRADIUSLocked()
+	c := e.aaa.RADIUS
+	e.mu.Unlock()
+	st := &e.aaaStats.k[AuthLogin]
+	st.requests.Add(1)
+	if c == nil {
+		st.unavailable.Add(1)
+		return nil, fmt.Errorf("%w: no RADIUS authentication server configured", erxradius.ErrNoServer)
+	}
+	resp, err := c.Authenticate(ctx, req)
+	switch {
+	case err != nil:
+		st.radiusTimeouts.Add(1)
+		st.unavailable.Add(1)
+	case resp.Code == radius.CodeAccessAccept:
+		st.accepts.Add(1)
+		st.byMethod[MethodRADIUS].Add(1)
+	default:
+		st.rejects.Add(1)
+	}
+	return resp, err
 }
 
 // PortOf describes an access interface for NAS-Port and NAS-Port-Id from

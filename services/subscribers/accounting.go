@@ -2,7 +2,10 @@ package subscribers
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,3 +123,82 @@ func record(status erxradius.AcctStatus, s Session, c Counters, now time.Time) e
 	}
 	return r
 }
+
+// sessionIDs issues Acct-Session-Ids in JunosE's "decimal" format: ten
+// decimal digits. An id is never below the wall clock in milliseconds
+// (modulo 10^10) when it is issued, and ids increase strictly within a
+// run. With a store (the router's flash) a run first reserves the ids it
+// may issue, up to an hour of clock ahead, and a restarted routerd starts
+// above the reservation of the run before: ids do not repeat across
+// restarts, also within the same second or after a burst of logins that
+// ran ahead of the clock. Without a store only the clock separates runs.
+// Ids wrap after about 115 days; the table skips an id still in use.
+type sessionIDs struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	last     uint64 // milliseconds since the epoch, unwrapped
+	store    IDStore
+	reserved uint64 // ids up to this one may be issued before the store is written again
+}
+
+// IDStore keeps the Acct-Session-Id reservation across restarts; the
+// router's flash (same shape as dhcp.Store).
+type IDStore interface {
+	ReadFile(name string) ([]byte, error)
+	WriteFile(name string, b []byte) error
+}
+
+const (
+	// acctIDSpace is the number of ten-digit ids.
+	acctIDSpace = 10_000_000_000
+	// acctIDFile holds the reservation in the IDStore.
+	acctIDFile = "acct-session-id"
+	// acctIDReserve is how far ahead a reservation reaches: an hour of
+	// the millisecond clock, so the store is written about once an hour.
+	acctIDReserve = uint64(time.Hour / time.Millisecond)
+)
+
+func newSessionIDs(boot time.Time, now func() time.Time) *sessionIDs {
+	return &sessionIDs{now: now, last: uint64(max(boot.UnixMilli(), 1)) - 1}
+}
+
+// persist loads the previous run's reservation from s, starts above it
+// and writes this run's reservation. Call it before the first next.
+func (g *sessionIDs) persist(s IDStore) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.store = s
+	if b, err := s.ReadFile(acctIDFile); err == nil {
+		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && v > g.last {
+			g.last = v
+		}
+	}
+	return g.reserveLocked(max(g.last, uint64(max(g.now().UnixMilli(), 0))))
+}
+
+// reserveLocked records that ids up to from+acctIDReserve may be issued.
+func (g *sessionIDs) reserveLocked(from uint64) error {
+	g.reserved = from + acctIDReserve
+	if err := g.store.WriteFile(acctIDFile, []byte(strconv.FormatUint(g.reserved, 10)+"\n")); err != nil {
+		return fmt.Errorf("subscribers: Acct-Session-Id reservation: %w", err)
+	}
+	return nil
+}
+
+// next returns a new id.
+func (g *sessionIDs) next() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.last = max(g.last+1, uint64(max(g.now().UnixMilli(), 0)))
+	if g.store != nil && g.last > g.reserved {
+		// A failed write still moves the reservation on: the flash is
+		// not retried for every login; the clock keeps runs apart.
+		_ = g.reserveLocked(g.last)
+	}
+	return fmt.Sprintf("%010d", g.last%acctIDSpace)
+}
+
+// PersistAcctSessionIDs keeps the Acct-Session-Id reservation in s (the
+// router's flash), so ids never repeat across restarts of routerd. Call it
+// right after New, before subscribers log in.
+func (e *Engine) PersistAcctSessionIDs(s IDStore) error { return e.table.acctNext.persist(s) }

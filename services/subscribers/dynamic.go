@@ -64,13 +64,15 @@ func (e *Engine) HandleDisconnect(ctx context.Context, req *erxradius.DynamicReq
 func (e *Engine) HandleCoA(ctx context.Context, req *erxradius.DynamicRequest) (bool, erxradius.ErrorCause, radius.Attributes) {
 	q, csid, nasPortID, ok := requestQuery(req.Packet)
 	m, err := req.Mirror()
-	if err != nil && errors.Is(err, erxradius.ErrBadMirror) {
+	e.mu.Lock()
+	h := e.mirror
+	e.mu.Unlock()
+	if err != nil && errors.Is(err, erxradius.ErrBadMirror) && h == nil {
 		return false, erxradius.CauseInvalidRequest, nil
 	}
-	if err == nil && m.Present() {
-		e.mu.Lock()
-		h := e.mirror
-		e.mu.Unlock()
+	// A malformed VSA (m.Err) goes to the hook too: it answers 404 and
+	// keeps the failure in the secure mirror log.
+	if (err == nil || errors.Is(err, erxradius.ErrBadMirror)) && m.Present() {
 		if h == nil {
 			return false, erxradius.CauseUnsupportedService, nil
 		}

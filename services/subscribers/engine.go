@@ -31,12 +31,11 @@ type DataPlane interface {
 	Interface(name string) (linecard.InterfaceInfo, error)
 	Interfaces() []linecard.InterfaceInfo
 	AddPPPoEInterface(name, parent string, sessionID uint16, peer [6]byte) error
+	AddIPoEInterface(name, parent string, addr netip.Addr, peer [6]byte) error
 	DeleteInterface(name string) error
 	SetVirtualRouter(name, vr string) error
 	AddRoute(vr string, r linecard.Route) error
 	DeleteRoute(vr string, r linecard.Route) error
-	AddStaticARP(ifname string, ip netip.Addr, mac [6]byte) error
-	DeleteARP(ifname string, ip netip.Addr) error
 	Counters(ifname string) (linecard.Counters, error)
 }
 
@@ -50,7 +49,14 @@ type Config struct {
 	// Hostname is the CHAP name the router sends (default "erx").
 	Hostname string
 	// LeaseStore persists DHCP leases (optional; the router's flash).
+	// The bound leases found there when IPoE is enabled on an interface
+	// get their sessions back (see ResumeLeases).
 	LeaseStore dhcp.Store
+	// HoldLeases makes the restored leases wait for ResumeLeases instead
+	// of resuming when SetIPoE restores them: routerd replays its whole
+	// configuration first (pools, RADIUS servers and the mirroring
+	// triggers come after the interfaces).
+	HoldLeases bool
 	// EchoInterval is the PPP LCP keepalive period (default 30 s; a
 	// negative value disables keepalives).
 	EchoInterval time.Duration
@@ -58,6 +64,9 @@ type Config struct {
 	Clock func() time.Time
 	// InterimTick is how often interim accounting is checked (default 1 s).
 	InterimTick time.Duration
+	// PADIRate bounds the PADIs per second each access interface answers,
+	// all clients together (default pppoe.Config's, 1000/s).
+	PADIRate float64
 }
 
 // PPPoEConfig is the PPPoE configuration of one access interface.
@@ -112,6 +121,9 @@ type Engine struct {
 	aaa   AAA
 	acct  *accounting
 
+	// aaaStats count authentications (show aaa statistics); see aaa.go.
+	aaaStats AAACounters
+
 	mu          sync.Mutex
 	methods     map[Type][]Method
 	acctOn      bool
@@ -123,6 +135,7 @@ type Engine struct {
 	dynSettings DynamicSettings
 	dyn         *erxradius.DynamicServer
 	mirror      MirrorCoA
+	leasesHeld  bool // Config.HoldLeases until ResumeLeases
 	access      map[string]*access
 	accessRO    atomic.Pointer[map[string]*access] // copy of access for HandlePunt: no lock on the data path
 	lives       map[uint64]*live
@@ -203,7 +216,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.InterimTick <= 0 {
 		cfg.InterimTick = time.Second
 	}
-	e := &Engine{cfg: cfg, table: NewTable(cfg.Clock()), methods: map[Type][]Method{},
+	e := &Engine{cfg: cfg, table: NewTable(cfg.Clock()), methods: map[Type][]Method{}, leasesHeld: cfg.HoldLeases,
 		access: map[string]*access{}, lives: map[uint64]*live{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	e.aaa.Local = cfg.Local
@@ -318,7 +331,7 @@ func (e *Engine) Close() error {
 		_ = dyn.Close()
 	}
 	for _, a := range accs {
-		e.disableAccess(a, true, true)
+		e.disableAccess(a, true, true, true)
 	}
 	e.Sync()
 	close(e.stop)
@@ -619,7 +632,7 @@ func (e *Engine) SetPPPoE(ifname string, c *PPPoEConfig) error {
 		return err
 	}
 	if c == nil {
-		e.disableAccess(a, true, false)
+		e.disableAccess(a, true, false, false)
 		return nil
 	}
 	cc := *c
@@ -648,7 +661,7 @@ func (e *Engine) newPPPoE(a *access, c *PPPoEConfig) (*pppoe.Engine, error) {
 	if ac == "" {
 		ac = e.cfg.Hostname
 	}
-	pe, err := pppoe.NewEngine(pppoe.Config{ACName: ac, MaxSessions: c.MaxSessions,
+	pe, err := pppoe.NewEngine(pppoe.Config{ACName: ac, MaxSessions: c.MaxSessions, GlobalPADIRate: e.cfg.PADIRate,
 		PortMAC: func(port string) (pppoe.MAC, bool) { return a.mac, port == a.name },
 		Sender:  sender{e.cfg.DataPlane}, Handler: &pppoeHandler{e: e, a: a}})
 	if err != nil {
@@ -690,7 +703,7 @@ func (e *Engine) SetIPoE(ifname string, c *IPoEConfig) error {
 		return err
 	}
 	if c == nil {
-		e.disableAccess(a, false, true)
+		e.disableAccess(a, false, true, false)
 		return nil
 	}
 	info, err := e.cfg.DataPlane.Interface(ifname)
@@ -711,7 +724,7 @@ func (e *Engine) SetIPoE(ifname string, c *IPoEConfig) error {
 		LeaseTime: cc.LeaseTime, Pool: vrPool{e.cfg.Pools, a.vr}, PoolName: cc.Pool,
 		Authenticator: &ipoeAuth{e: e, a: a}, Store: store, StoreName: "dhcp-" + sanitize(ifname) + ".json",
 		PortMAC: func(port string) (dhcp.MAC, bool) { return a.mac, port == a.name },
-		Sender:  sender{e.cfg.DataPlane},
+		Sender:  sender{e.cfg.DataPlane}, AckAfterBind: true,
 		OnEvent: func(ev dhcp.Event) { e.post(func() { e.dhcpEvent(a, ev) }) }})
 	if err != nil {
 		return fmt.Errorf("subscribers: dhcp on %q: %w", ifname, err)
@@ -723,7 +736,51 @@ func (e *Engine) SetIPoE(ifname string, c *IPoEConfig) error {
 	if old != nil {
 		old.Close()
 	}
+	e.mu.Lock()
+	held := e.leasesHeld
+	e.mu.Unlock()
+	if !held {
+		resumeLeases(a, ds)
+	}
 	return nil
+}
+
+// ResumeLeases gives the DHCP leases restored from flash their sessions
+// back, on every interface with IPoE, and from then on at once whenever
+// SetIPoE restores some (Config.HoldLeases). Like a subscriber logging in
+// again, each is authorized again through the `ip` method list with the
+// identity it was bound with (MAC address, option 82) and, if accepted,
+// gets a new session: a new Acct-Session-Id, Access-Request, accounting
+// Start, its IP subscriber interface and host route, and the Login event
+// (mirroring triggers match as at any login). A refused lease is cleared:
+// its client is NAKed at its next renewal and starts over.
+func (e *Engine) ResumeLeases() {
+	e.mu.Lock()
+	e.leasesHeld = false
+	accs := make([]*access, 0, len(e.access))
+	for _, a := range e.access {
+		accs = append(accs, a)
+	}
+	e.mu.Unlock()
+	for _, a := range accs {
+		a.mu.Lock()
+		ds := a.dhcp
+		a.mu.Unlock()
+		if ds != nil {
+			resumeLeases(a, ds)
+		}
+	}
+}
+
+// resumeLeases resumes the leases of ds that have no session yet (a
+// reconfiguration keeps the sessions it has).
+func resumeLeases(a *access, ds *dhcp.Server) {
+	ds.ResumeLeases(func(l dhcp.Lease) bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		s := a.leases[[6]byte(l.MAC)]
+		return s != nil && s.addr == l.Address
+	})
 }
 
 // IPoE returns the IP subscriber configuration of an interface (nil: off).
@@ -772,8 +829,11 @@ func sanitize(s string) string {
 }
 
 // disableAccess turns PPPoE and/or IPoE off on a, logging its subscribers
-// out (NAS-Request on shutdown, Admin-Reset otherwise).
-func (e *Engine) disableAccess(a *access, pppoeOff, ipoeOff bool) {
+// out (NAS-Request on shutdown, Admin-Reset otherwise). keepLeases (on
+// shutdown) ends the IP subscribers' sessions but keeps their DHCP leases
+// on flash, for ResumeLeases at the next start; otherwise the leases are
+// cleared.
+func (e *Engine) disableAccess(a *access, pppoeOff, ipoeOff, keepLeases bool) {
 	cause := subscriber.CauseAdminReset
 	if pppoeOff && ipoeOff {
 		cause = subscriber.CauseNASRequest
@@ -802,6 +862,19 @@ func (e *Engine) disableAccess(a *access, pppoeOff, ipoeOff bool) {
 	for _, s := range ends {
 		s.LowerDown(cause)
 		s.Wait()
+	}
+	if ds != nil && keepLeases {
+		ds.Close() // no more lease events; the bound leases stay on flash
+		a.mu.Lock()
+		var ls []*live
+		for _, l := range a.leases {
+			ls = append(ls, l)
+		}
+		a.mu.Unlock()
+		for _, l := range ls {
+			e.post(func() { e.endIPoE(a, l, cause) })
+		}
+		return
 	}
 	if ds != nil {
 		for _, l := range ds.Leases() {
@@ -887,6 +960,12 @@ func (h *pppoeHandler) SessionEnded(ps *pppoe.Session, cause subscriber.Cause) {
 // gateway picks the IPCP address of the router for subscribers on a: the
 // interface's address, else a loopback's, else any address in its VR.
 func (e *Engine) gateway(a *access) netip.Addr {
+	// The access interface's own address needs no scan of every
+	// interface (which grows with the subscribers: O(n) per login).
+	if in, err := e.cfg.DataPlane.Interface(a.name); err == nil && len(in.Addresses) > 0 &&
+		vrName(in.VirtualRouter) == vrName(a.vr) {
+		return in.Addresses[0].Addr()
+	}
 	var loop, any netip.Addr
 	for _, in := range e.cfg.DataPlane.Interfaces() {
 		if len(in.Addresses) == 0 || vrName(in.VirtualRouter) != vrName(a.vr) {
@@ -962,7 +1041,7 @@ func (p *pppAuth) authenticate(ctx context.Context, c Credentials) (subscriber.A
 	methods, _ := p.e.Authentication(TypePPPoE)
 	p.e.mu.Lock()
 	p.e.retryRADIUSLocked()
-	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local}
+	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local, Stats: &p.e.aaaStats, Kind: AuthPPP}
 	p.e.mu.Unlock()
 	g, err := a.Authenticate(ctx, methods, Identity{Port: PortOf(p.s.AccessInterface, p.s.VLAN),
 		CallingStationID: p.s.CallingStationID, Framed: true}, c)
@@ -994,6 +1073,23 @@ func DynamicInterfaceName(parent string, vlan, sid uint16) string {
 		return parent + ".0." + strconv.Itoa(int(sid))
 	}
 	return parent + "." + strconv.Itoa(int(sid))
+}
+
+// ipoeIndexBase is where the numbers of IP subscriber interfaces start:
+// above every PPPoE session ID and every VLAN ID, so the two kinds of
+// dynamic interface never share a name.
+const ipoeIndexBase = 1 << 30
+
+// IPoEInterfaceName is the name of the dynamic IP subscriber interface of
+// session id (the table's ID) on access interface parent, in the form of
+// the PPPoE ones: parent.N on a subinterface, parent.0.N on a physical
+// interface, with N = 1073741824 + id (mod 2^30).
+func IPoEInterfaceName(parent string, vlan uint16, id uint64) string {
+	n := strconv.FormatUint(ipoeIndexBase+id%ipoeIndexBase, 10)
+	if vlan == 0 {
+		return parent + ".0." + n
+	}
+	return parent + "." + n
 }
 
 func (e *Engine) pppEvent(l *live, ev ppp.Event) {
@@ -1089,11 +1185,7 @@ func (e *Engine) logout(l *live, cause subscriber.Cause) {
 		c := e.counters(l)
 		dp := e.cfg.DataPlane
 		_ = dp.DeleteRoute(vrName(l.vr), linecard.Route{Prefix: netip.PrefixFrom(l.addr, 32), Interface: l.ifname, Type: fib.Host})
-		if l.typ == TypePPPoE {
-			_ = dp.DeleteInterface(l.ifname)
-		} else {
-			_ = dp.DeleteARP(l.ifname, l.addr)
-		}
+		_ = dp.DeleteInterface(l.ifname) // PPPoE or IP subscriber interface
 		e.bus.Publish(Event{Type: EventLogout, Session: s, Cause: cause, Counters: c})
 		if on {
 			r := record(erxradius.AcctStop, s, c, e.cfg.Clock())
@@ -1103,13 +1195,9 @@ func (e *Engine) logout(l *live, cause subscriber.Cause) {
 	}
 }
 
-// counters reads a session's counters: a PPPoE subscriber interface's own
-// counters (IP bytes). IPoE subscribers have no interface of their own in
-// the data plane yet: their counters are zero.
+// counters reads a session's counters: its PPPoE or IP subscriber
+// interface's own counters (IP bytes; the access interface counts frames).
 func (e *Engine) counters(l *live) Counters {
-	if l.typ != TypePPPoE {
-		return Counters{}
-	}
 	c, err := e.cfg.DataPlane.Counters(l.ifname)
 	if err != nil {
 		return Counters{}
@@ -1175,12 +1263,16 @@ func (p *ipoeAuth) AuthorizeDHCP(ctx context.Context, c dhcp.Client) (subscriber
 	methods, _ := p.e.Authentication(TypeIPoE)
 	p.e.mu.Lock()
 	p.e.retryRADIUSLocked()
-	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local}
+	a := &AAA{RADIUS: p.e.aaa.RADIUS, Local: p.e.aaa.Local, Stats: &p.e.aaaStats, Kind: AuthIP}
 	p.e.mu.Unlock()
 	mac := [6]byte(c.MAC)
 	user := callingStationID(mac)
 	g, err := a.Authenticate(ctx, methods, Identity{Port: PortOf(p.a.name, p.a.vlan), CallingStationID: user},
 		Credentials{User: user, Password: user, PAP: true})
+	if err != nil && !errors.Is(err, ErrRejected) {
+		// Neither accepted nor refused: a restored lease tries again later.
+		return subscriber.Attributes{}, fmt.Errorf("%w: %w", dhcp.ErrAuthUnavailable, err)
+	}
 	if err != nil {
 		return subscriber.Attributes{}, err
 	}
@@ -1203,7 +1295,8 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 	case dhcp.EventBound:
 		if l != nil {
 			if l.addr == ev.Lease.Address {
-				return // renewal
+				ackBound(ev) // renewal
+				return
 			}
 			e.endIPoE(a, l, subscriber.CauseNASRequest)
 		}
@@ -1215,8 +1308,9 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 			VLAN: a.vlan, MAC: mac, CallingStationID: callingStationID(mac), NASPortID: port.NASPortID(),
 			VirtualRouter: a.vr, CircuitID: slices.Clone(ev.Lease.CircuitID), RemoteID: slices.Clone(ev.Lease.RemoteID),
 			State: StateAuthenticating})
-		l = &live{id: s.ID, typ: TypeIPoE, acc: a, mac: mac, ifname: a.name, vr: a.vr, addr: ev.Lease.Address}
-		if err := e.cfg.DataPlane.AddStaticARP(a.name, l.addr, mac); err != nil {
+		name := IPoEInterfaceName(a.name, a.vlan, s.ID)
+		l = &live{id: s.ID, typ: TypeIPoE, acc: a, mac: mac, ifname: name, vr: a.vr, addr: ev.Lease.Address}
+		if err := e.cfg.DataPlane.AddIPoEInterface(name, a.name, l.addr, mac); err != nil {
 			e.table.remove(s.ID)
 			return
 		}
@@ -1229,10 +1323,21 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 		e.lives[l.id] = l
 		e.mu.Unlock()
 		e.install(l, "", g)
+		// Only now the client learns its address: its first packet finds
+		// the session's interface, taps and route in place.
+		ackBound(ev)
 	case dhcp.EventReleased, dhcp.EventExpired:
 		if l != nil && l.addr == ev.Lease.Address {
 			e.endIPoE(a, l, ev.Cause)
 		}
+	}
+}
+
+// ackBound sends the DHCPACK the server left to the engine (a new
+// binding), if any; a lost ACK is retransmitted by the client's REQUEST.
+func ackBound(ev dhcp.Event) {
+	if ev.Ack != nil {
+		_ = ev.Ack()
 	}
 }
 

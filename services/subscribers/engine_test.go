@@ -390,16 +390,13 @@ func TestIPoE(t *testing.T) {
 	}
 	ses := r.next(EventLogin).Session
 	r.next(EventAddressAssigned)
-	if ses.Type != TypeIPoE || ses.Interface != "gigabitEthernet 1/0/0" || ses.Username != "025b.0000.0001" || ses.Address != l.Address {
+	if ses.Type != TypeIPoE || ses.Interface != IPoEInterfaceName("gigabitEthernet 1/0/0", 0, ses.ID) || ses.Username != "025b.0000.0001" || ses.Address != l.Address {
 		t.Fatalf("session %+v", ses)
 	}
-	arps, _ := r.lc.ARPEntries("default")
-	found := false
-	for _, a := range arps {
-		found = found || a.Addr == l.Address && a.MAC == [6]byte(macS1)
-	}
-	if rt, _ := r.lc.Routes("default"); !found || !hasHost(rt) {
-		t.Fatalf("not installed: arp %v", arps)
+	info, err := r.lc.Interface(ses.Interface)
+	if rt, _ := r.lc.Routes("default"); err != nil || info.Kind != linecard.IPoESub || info.PeerAddress != l.Address ||
+		info.PeerMAC != [6]byte(macS1) || info.Parent != "gigabitEthernet 1/0/0" || !hasHost(rt) {
+		t.Fatalf("not installed: %+v %v", info, err)
 	}
 	must(t, l.Release())
 	if ev := r.next(EventLogout); ev.Cause != subscriber.CauseUserRequest {
@@ -407,6 +404,9 @@ func TestIPoE(t *testing.T) {
 	}
 	if rt, _ := r.lc.Routes("default"); hasHost(rt) {
 		t.Fatal("host route left")
+	}
+	if _, err := r.lc.Interface(ses.Interface); err == nil {
+		t.Fatal("subscriber interface left")
 	}
 	waitAcct(t, r.rad, 2)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/erxos/erx/services/access/pool"
 	"github.com/erxos/erx/services/access/ppp"
 	"github.com/erxos/erx/services/access/pppoetest"
+	"github.com/erxos/erx/services/access/subscriber"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/port/afpacket"
 	"github.com/erxos/erx/services/subscribers"
@@ -238,15 +239,16 @@ esac
 		if len(ss) != 1 || ss[0].Type != subscribers.TypeIPoE {
 			t.Fatalf("table: %+v", ss)
 		}
-		if out, err := exec.CommandContext(ctx, "ip", "netns", "exec", subNS, "ping", "-c", "3", "-i", "0.2", "-W", "3",
-			netHost.String()).CombinedOutput(); err != nil {
-			t.Fatalf("ping through the IPoE subscriber: %v\n%s", err, out)
+		if info, err := lc.Interface(ss[0].Interface); err != nil || info.Kind != linecard.IPoESub || info.Parent != access {
+			t.Fatalf("IP subscriber interface %q: %+v %v", ss[0].Interface, info, err)
 		}
+		ipoePings(ctx, t, subNS, netHost, 3)
 		if _, err := fr.WaitAccounting(ctx, func(r radiustest.DetailRecord) bool {
 			return r.Get("Acct-Status-Type") == "Start" && r.Get("Framed-IP-Address") == "10.82.1.100"
 		}); err != nil {
 			t.Fatalf("IPoE Start: %v", err)
 		}
+		ipoeStopCounts(ctx, t, e, fr, ss[0], 3)
 		netns.Exec(t, subNS, "ip", "addr", "flush", "dev", hs)
 	})
 
@@ -264,11 +266,49 @@ esac
 		if !strings.Contains(addrs, "10.82.1.100/24") {
 			t.Fatalf("no lease: %s\n%s", addrs, out)
 		}
-		if out, err := exec.CommandContext(ctx, "ip", "netns", "exec", subNS, "ping", "-c", "3", "-i", "0.2", "-W", "3",
-			netHost.String()).CombinedOutput(); err != nil {
-			t.Fatalf("ping through the IPoE subscriber (dhcpcd): %v\n%s", err, out)
+		ss := waitActive(ctx, e, subscribers.Query{Address: netip.MustParseAddr("10.82.1.100")})
+		if len(ss) != 1 {
+			t.Fatalf("table: %+v", ss)
 		}
+		ipoePings(ctx, t, subNS, netHost, 5)
+		ipoeStopCounts(ctx, t, e, fr, ss[0], 5)
 	})
+}
+
+// ipoePingSize is the IP length of the IPoE tests' echo requests and
+// replies (ping -s 100: 100 bytes of data, ICMP and IP headers).
+const ipoePingSize = 128
+
+// ipoePings pings host count times from ns, each answered.
+func ipoePings(ctx context.Context, t *testing.T, ns string, host netip.Addr, count int) {
+	t.Helper()
+	if out, err := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "ping", "-c", fmt.Sprint(count), "-s", "100",
+		"-i", "0.2", "-W", "3", host.String()).CombinedOutput(); err != nil || !strings.Contains(string(out), fmt.Sprintf("%d received", count)) {
+		t.Fatalf("ping through the IPoE subscriber: %v\n%s", err, out)
+	}
+}
+
+// ipoeStopCounts clears the IP subscriber s from the router and checks
+// that its Acct-Stop in FreeRADIUS's detail file counts exactly the count
+// echo requests it sent and the count replies it received (the data
+// plane's counters of its IP subscriber interface).
+func ipoeStopCounts(ctx context.Context, t *testing.T, e *subscribers.Engine, fr *radiustest.FreeRADIUS, s subscribers.Session, count int) {
+	t.Helper()
+	if n := e.Logout(subscribers.Query{AcctSessionID: s.AcctSessionID}, subscriber.CauseAdminReset); n != 1 {
+		t.Fatalf("logout: %d sessions", n)
+	}
+	stop, err := fr.WaitAccounting(ctx, func(r radiustest.DetailRecord) bool {
+		return r.Get("Acct-Status-Type") == "Stop" && r.Get("Acct-Session-Id") == s.AcctSessionID
+	})
+	if err != nil {
+		t.Fatalf("IPoE Stop: %v", err)
+	}
+	pk, oct := fmt.Sprint(count), fmt.Sprint(count*ipoePingSize)
+	if stop.Get("Acct-Input-Packets") != pk || stop.Get("Acct-Output-Packets") != pk ||
+		stop.Get("Acct-Input-Octets") != oct || stop.Get("Acct-Output-Octets") != oct ||
+		stop.Get("Framed-IP-Address") != s.Address.String() || stop.Get("Acct-Terminate-Cause") != "Admin-Reset" {
+		t.Fatalf("IPoE Stop after %d pings of %d bytes: %v", count, ipoePingSize, stop.Attrs)
+	}
 }
 
 // waitActive waits until the sessions matching q are active (a client

@@ -1,7 +1,6 @@
 package subscribers
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -66,8 +65,10 @@ type Session struct {
 	// (physical or VLAN subinterface), VLAN its VLAN ID (0 untagged).
 	AccessInterface string
 	VLAN            uint16
-	// Interface is the data-plane interface carrying the session: the
-	// PPPoE subscriber interface, or the access interface for IPoE.
+	// Interface is the data-plane interface carrying the session, with
+	// the session's own counters and mirror taps: the PPPoE subscriber
+	// interface, or the IP subscriber interface of an IPoE session
+	// (IPoEInterfaceName).
 	Interface string
 	// PPPoESessionID is the PPPoE SESSION_ID (PPPoE only).
 	PPPoESessionID uint16
@@ -131,16 +132,15 @@ type Table struct {
 	byID     map[uint64]*Session
 	byAcct   map[string]uint64
 	nextID   uint64
-	acctBase uint64
+	acctNext *sessionIDs // issues Acct-Session-Ids (accounting.go)
 }
 
-// NewTable returns an empty table whose Acct-Session-Ids start from a
-// value derived from boot, so they do not repeat across restarts.
+// NewTable returns an empty table whose Acct-Session-Ids (JunosE's
+// "decimal" format, ten digits) follow the wall clock from boot on, so
+// they do not repeat across restarts (see sessionIDs).
 func NewTable(boot time.Time) *Table {
-	// JunosE's "decimal" Acct-Session-Id format: ten decimal digits. The
-	// high five come from the boot time, the low five count sessions.
 	return &Table{byID: map[uint64]*Session{}, byAcct: map[string]uint64{},
-		acctBase: uint64(boot.Unix()%100000) * 100000}
+		acctNext: newSessionIDs(boot, time.Now)}
 }
 
 // add inserts s, assigning its ID and Acct-Session-Id.
@@ -149,7 +149,7 @@ func (t *Table) add(s *Session) Session {
 	defer t.mu.Unlock()
 	for {
 		t.nextID++
-		id := fmt.Sprintf("%010d", (t.acctBase+t.nextID)%10000000000)
+		id := t.acctNext.next()
 		if _, dup := t.byAcct[id]; dup {
 			continue
 		}

@@ -40,6 +40,15 @@ type Client struct {
 	Hostname            string
 }
 
+// ErrAuthUnavailable, wrapped in an Authenticator's error, says that the
+// client was neither accepted nor refused (no server answered). A restored
+// lease (ResumeLeases) is then authorized again later instead of dropped.
+var ErrAuthUnavailable = errors.New("dhcp: authorization unavailable")
+
+// resumeRetry is how long a restored lease waits before its authorization
+// is tried again after ErrAuthUnavailable.
+const resumeRetry = 5 * time.Second
+
 // Authenticator authorizes an IPoE client (typically RADIUS with the MAC
 // address or circuit ID as user name). A nil error accepts.
 type Authenticator interface {
@@ -91,6 +100,13 @@ type Config struct {
 	Sender FrameSender
 	// OnEvent receives lease events, without server locks held.
 	OnEvent func(Event)
+	// AckAfterBind leaves the DHCPACK of a new binding (not of a renewal)
+	// to the OnEvent consumer: its EventBound carries Ack, to call once
+	// the subscriber is installed, so that the client's first packet finds
+	// its session (dynamic interface, mirror taps) in place. Without a
+	// call the client retransmits its REQUEST and is then ACKed as a
+	// renewal.
+	AckAfterBind bool
 }
 
 // EventType says what happened to a lease.
@@ -117,11 +133,16 @@ func (t EventType) String() string {
 }
 
 // Event is reported through Config.OnEvent. Bound is also reported on each
-// renewal (with the new expiry).
+// renewal (with the new expiry), and by ResumeLeases for a lease restored
+// from the Store (Restored set).
 type Event struct {
-	Type  EventType
-	Lease Lease
-	Cause subscriber.Cause
+	Type     EventType
+	Lease    Lease
+	Cause    subscriber.Cause
+	Restored bool
+	// Ack sends the DHCPACK of a new binding (Config.AckAfterBind); nil
+	// when the server sent it already.
+	Ack func() error
 }
 
 // Lease is one client's address binding.
@@ -158,7 +179,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	leases  map[MAC]*lease
-	pending map[MAC]bool
+	pending map[MAC]bool // authorizations in flight (DISCOVER, or ResumeLeases)
+	held    map[MAC]bool // restored leases waiting for ResumeLeases
 	stats   Stats
 	closed  bool
 
@@ -191,7 +213,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	s := &Server{cfg: cfg, clk: cfg.Clock, leases: make(map[MAC]*lease), pending: make(map[MAC]bool)}
+	s := &Server{cfg: cfg, clk: cfg.Clock, leases: make(map[MAC]*lease), pending: make(map[MAC]bool), held: make(map[MAC]bool)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -237,6 +259,136 @@ func (s *Server) Leases() []Lease {
 	return out
 }
 
+// Lookup returns the lease of a client (bound or offered).
+func (s *Server) Lookup(mac MAC) (Lease, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.leases[mac]; ok {
+		return l.Lease, true
+	}
+	return Lease{}, false
+}
+
+// ResumeLeases brings back the subscribers of the bound leases restored
+// from the Store at NewServer, except those skip reports as already
+// known: each is authorized again through the Authenticator with the
+// identity it was bound with (MAC address, port, option 82), as a new
+// DISCOVER would be, and reported with EventBound and Restored set when
+// accepted. A lease restored while its pool did not exist yet reserves its
+// address now. A refused lease, one the authenticator now gives another
+// address, or one whose address the pool has given away meanwhile, is
+// dropped and reported with EventReleased and Restored set
+// (its address returns to the pool; the client is NAKed at its next
+// renewal and starts over). An authorization that fails with
+// ErrAuthUnavailable is tried again every few seconds until the lease
+// expires. While a lease is being authorized again its client's REQUESTs
+// are ignored (the client retransmits). The authorizations run in the
+// background; Close waits for them.
+func (s *Server) ResumeLeases(skip func(Lease) bool) {
+	s.mu.Lock()
+	var restored []Lease
+	for mac := range s.held {
+		if l, ok := s.leases[mac]; ok && l.Bound {
+			restored = append(restored, l.Lease)
+		}
+	}
+	s.mu.Unlock()
+	var todo, known []Lease
+	for _, l := range restored { // skip runs without the server's lock
+		if skip != nil && skip(l) {
+			known = append(known, l)
+		} else {
+			todo = append(todo, l)
+		}
+	}
+	s.mu.Lock()
+	for _, l := range known {
+		delete(s.held, l.MAC)
+	}
+	n := 0
+	for _, l := range todo {
+		if cur, ok := s.leases[l.MAC]; ok && cur.Bound && s.held[l.MAC] && !s.pending[l.MAC] {
+			delete(s.held, l.MAC)
+			s.pending[l.MAC] = true
+			todo[n] = l
+			n++
+		}
+	}
+	todo = todo[:n]
+	closed := s.closed
+	if !closed {
+		s.wg.Add(len(todo))
+	}
+	s.mu.Unlock()
+	if closed {
+		return
+	}
+	for _, l := range todo {
+		go func() {
+			defer s.wg.Done()
+			s.resume(l)
+		}()
+	}
+}
+
+// resume re-authorizes one restored lease.
+func (s *Server) resume(l Lease) {
+	var attrs subscriber.Attributes
+	var err error
+	if s.cfg.Authenticator != nil {
+		attrs, err = s.cfg.Authenticator.AuthorizeDHCP(s.ctx, Client{MAC: l.MAC, Port: l.Port,
+			CircuitID: l.CircuitID, RemoteID: l.RemoteID})
+	}
+	s.mu.Lock()
+	cur, ok := s.leases[l.MAC]
+	if s.closed || !ok || !cur.Bound || cur.Address != l.Address {
+		s.mu.Unlock() // released, expired or cleared meanwhile (dropLocked ended the pending state)
+		return
+	}
+	if errors.Is(err, ErrAuthUnavailable) {
+		// No answer (at boot the servers may not be reachable yet): try
+		// again later; the lease stays pending until its expiry.
+		s.clk.AfterFunc(resumeRetry, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.closed {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.resume(l)
+			}()
+		})
+		s.mu.Unlock()
+		return
+	}
+	delete(s.pending, l.MAC)
+	var rerr error
+	if err == nil && !cur.Owned {
+		// Restored before its pool existed (a configuration replayed in
+		// order: interfaces before pools): reserve the address now.
+		cur.Owned, rerr = s.cfg.Pool.Reserve(cur.Address)
+	}
+	if err != nil || rerr != nil || attrs.Address.Is4() && !attrs.Address.IsUnspecified() && attrs.Address != l.Address {
+		cause := subscriber.CauseNASError
+		if err != nil {
+			s.stats.AuthRejected++
+			cause = subscriber.CauseAuthFailed
+		}
+		s.dropLocked(cur)
+		s.mu.Unlock()
+		s.emit(Event{Type: EventReleased, Lease: l, Cause: cause, Restored: true})
+		return
+	}
+	if s.cfg.Authenticator != nil {
+		cur.Attrs = attrs
+	}
+	ll := cur.Lease
+	s.mu.Unlock()
+	s.emit(Event{Type: EventBound, Lease: ll, Restored: true})
+}
+
 func (s *Server) restore() error {
 	if s.cfg.Store == nil {
 		return nil
@@ -261,6 +413,7 @@ func (s *Server) restore() error {
 		l.Owned = owned
 		nl := &lease{Lease: l}
 		s.leases[l.MAC] = nl
+		s.held[l.MAC] = true // no session until ResumeLeases
 		s.armLocked(nl, l.Expires.Sub(now))
 	}
 	return nil
@@ -324,6 +477,8 @@ func (s *Server) dropLocked(l *lease) {
 		l.timer.Stop()
 	}
 	delete(s.leases, l.MAC)
+	delete(s.pending, l.MAC) // a restored lease being authorized again (ResumeLeases)
+	delete(s.held, l.MAC)
 	if l.Owned {
 		_ = s.cfg.Pool.Release(l.Address)
 	}
@@ -528,11 +683,16 @@ func (s *Server) request(in inbound) error {
 		want = ip4(m.ClientIPAddr) // RENEWING / REBINDING
 	}
 	l, ok := s.leases[in.mac]
+	if ok && l.Bound && (s.pending[in.mac] || s.held[in.mac]) {
+		s.mu.Unlock() // a restored lease waiting for, or in, ResumeLeases: the client retransmits
+		return nil
+	}
 	if !ok || want != l.Address {
 		s.stats.Nak++
 		s.mu.Unlock()
 		return s.reply(in, dhcpv4.MessageTypeNak, Lease{MAC: in.mac})
 	}
+	newBind := !l.Bound
 	l.Bound = true
 	l.Expires = s.clk.Now().Add(s.cfg.LeaseTime)
 	s.armLocked(l, s.cfg.LeaseTime)
@@ -540,6 +700,15 @@ func (s *Server) request(in inbound) error {
 	s.stats.Ack++
 	ll := l.Lease
 	s.mu.Unlock()
+	if newBind && s.cfg.AckAfterBind && s.cfg.OnEvent != nil {
+		frame, err := s.replyFrame(in, dhcpv4.MessageTypeAck, ll)
+		if err != nil {
+			return err
+		}
+		port := in.port
+		s.emit(Event{Type: EventBound, Lease: ll, Ack: func() error { return s.send(port, frame, dhcpv4.MessageTypeAck, ll.MAC) }})
+		return nil
+	}
 	err := s.reply(in, dhcpv4.MessageTypeAck, ll)
 	s.emit(Event{Type: EventBound, Lease: ll})
 	return err
@@ -587,11 +756,29 @@ func (s *Server) inform(in inbound) error {
 	return s.reply(in, dhcpv4.MessageTypeAck, Lease{MAC: in.mac})
 }
 
-// reply builds the DHCP reply and its Ethernet/IPv4/UDP envelope.
+// reply builds the DHCP reply and its Ethernet/IPv4/UDP envelope and
+// sends it.
 func (s *Server) reply(in inbound, typ dhcpv4.MessageType, l Lease) error {
+	frame, err := s.replyFrame(in, typ, l)
+	if err != nil {
+		return err
+	}
+	return s.send(in.port, frame, typ, in.mac)
+}
+
+func (s *Server) send(port string, frame []byte, typ dhcpv4.MessageType, mac MAC) error {
+	if err := s.cfg.Sender.SendFrame(port, frame); err != nil {
+		return fmt.Errorf("dhcp: send %v to %v: %w", typ, mac, err)
+	}
+	return nil
+}
+
+// replyFrame builds the DHCP reply to in and its Ethernet/IPv4/UDP
+// envelope.
+func (s *Server) replyFrame(in inbound, typ dhcpv4.MessageType, l Lease) ([]byte, error) {
 	local, ok := s.cfg.PortMAC(in.port)
 	if !ok {
-		return fmt.Errorf("dhcp: unknown port %q", in.port)
+		return nil, fmt.Errorf("dhcp: unknown port %q", in.port)
 	}
 	req := in.msg
 	sid := net.IP(s.cfg.ServerID.AsSlice())
@@ -631,7 +818,7 @@ func (s *Server) reply(in inbound, typ dhcpv4.MessageType, l Lease) error {
 	}
 	resp, err := dhcpv4.NewReplyFromRequest(req, mods...)
 	if err != nil {
-		return fmt.Errorf("dhcp: build %v: %w", typ, err)
+		return nil, fmt.Errorf("dhcp: build %v: %w", typ, err)
 	}
 	if typ == dhcpv4.MessageTypeNak {
 		resp.YourIPAddr = net.IPv4zero
@@ -660,10 +847,7 @@ func (s *Server) reply(in inbound, typ dhcpv4.MessageType, l Lease) error {
 	buf := make([]byte, header.UDPFrameHeaderLen+len(payload))
 	n, err := frame.Marshal(buf, payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.cfg.Sender.SendFrame(in.port, buf[:n]); err != nil {
-		return fmt.Errorf("dhcp: send %v to %v: %w", typ, in.mac, err)
-	}
-	return nil
+	return buf[:n], nil
 }

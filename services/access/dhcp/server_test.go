@@ -2,7 +2,9 @@ package dhcp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -426,5 +428,239 @@ func TestPersistCoalesced(t *testing.T) {
 	b, err := h.store.ReadFile("dhcp-leases.json")
 	if err != nil || !strings.Contains(string(b), "10.2.0.100") || !strings.Contains(string(b), "10.2.0.101") {
 		t.Fatalf("store %s %v", b, err)
+	}
+}
+
+// TestResumeLeases restores leases from the store and resumes them: each
+// is authorized again with the identity it was bound with; accepted ones
+// are reported Bound (Restored), refused ones dropped and reported
+// Released; known ones are skipped; a REQUEST during the authorization
+// is ignored.
+func TestResumeLeases(t *testing.T) {
+	seen := make(chan Client, 8)
+	barred := MAC{2, 0, 0, 0, 6, 6}
+	h := newHarness(t, nil)
+	for _, m := range []MAC{cliMAC, {2, 0, 0, 0, 9, 2}, {2, 0, 0, 0, 9, 3}} {
+		h.dora(m)
+		h.event(EventBound)
+	}
+	h.srv.Close()
+	// Make the third client the barred one in the saved file.
+	var saved []Lease
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := h.store.ReadFile("dhcp-leases.json")
+	must(err)
+	must(json.Unmarshal(b, &saved))
+	for i := range saved {
+		if saved[i].MAC == (MAC{2, 0, 0, 0, 9, 3}) {
+			saved[i].MAC = barred
+			saved[i].CircuitID = []byte("ge-1/0/1:7")
+		}
+	}
+	b, _ = json.Marshal(saved)
+	must(h.store.WriteFile("dhcp-leases.json", b))
+
+	h.pool = &pool.Server{}
+	must(h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")))
+	block := make(chan struct{})
+	h.start(func(c *Config) {
+		c.Authenticator = blockingAuth{macAuth{seen: seen}, block}
+	})
+	skipped := MAC{2, 0, 0, 0, 9, 2}
+	h.srv.ResumeLeases(func(l Lease) bool { return l.MAC == skipped })
+	// While cliMAC's authorization is in flight its renewal is ignored.
+	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
+		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 100)))
+	got := map[MAC]Client{}
+	for range 2 {
+		c := <-seen
+		got[c.MAC] = c
+	}
+	must(h.send(cliMAC, renew, mp("10.2.0.100"), mp("10.2.0.1"), ClientPort))
+	h.none()
+	close(block)
+	if _, ok := got[skipped]; ok || got[cliMAC].Port != port || string(got[barred].CircuitID) != "ge-1/0/1:7" {
+		t.Fatalf("authorized %+v", got)
+	}
+	evs := map[EventType]Event{}
+	for range 2 {
+		select {
+		case e := <-h.events:
+			evs[e.Type] = e
+		case <-time.After(10 * time.Second): // hang guard only
+			t.Fatal("no event")
+		}
+	}
+	if e := evs[EventBound]; !e.Restored || e.Lease.MAC != cliMAC || !e.Lease.Attrs.PrimaryDNS.IsValid() {
+		t.Fatalf("bound %+v", e)
+	}
+	if e := evs[EventReleased]; !e.Restored || e.Lease.MAC != barred || e.Cause != subscriber.CauseAuthFailed {
+		t.Fatalf("released %+v", e)
+	}
+	if _, ok := h.srv.Lookup(barred); ok {
+		t.Fatal("refused lease kept")
+	}
+	if l, ok := h.srv.Lookup(skipped); !ok || !l.Bound {
+		t.Fatal("skipped lease lost")
+	}
+	if h.srv.Stats().AuthRejected != 1 {
+		t.Fatalf("stats %+v", h.srv.Stats())
+	}
+}
+
+// blockingAuth holds every authorization until block is closed.
+type blockingAuth struct {
+	macAuth
+	block chan struct{}
+}
+
+func (a blockingAuth) AuthorizeDHCP(ctx context.Context, c Client) (subscriber.Attributes, error) {
+	if a.seen != nil {
+		a.seen <- c
+	}
+	<-a.block
+	return macAuth{}.AuthorizeDHCP(ctx, c)
+}
+
+// flakyAuth answers ErrAuthUnavailable the first fails times, then
+// accepts.
+type flakyAuth struct {
+	mu    sync.Mutex
+	fails int
+	calls chan struct{}
+}
+
+func (a *flakyAuth) AuthorizeDHCP(_ context.Context, c Client) (subscriber.Attributes, error) {
+	defer func() { a.calls <- struct{}{} }()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fails > 0 {
+		a.fails--
+		return subscriber.Attributes{}, fmt.Errorf("%w: no server answered", ErrAuthUnavailable)
+	}
+	return subscriber.Attributes{}, nil
+}
+
+// TestResumeLeasesRetry: a restored lease whose authorization gets no
+// answer is kept and tried again after resumeRetry, then resumed; one
+// whose expiry comes first is dropped and its client can start over.
+func TestResumeLeasesRetry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	h.srv.Close()
+	h.pool = &pool.Server{}
+	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
+		t.Fatal(err)
+	}
+	a := &flakyAuth{fails: 2, calls: make(chan struct{}, 8)}
+	h.start(func(c *Config) { c.Authenticator = a })
+	h.srv.ResumeLeases(nil)
+	for i := range 2 {
+		select {
+		case <-a.calls:
+		case <-time.After(10 * time.Second): // hang guard only
+			t.Fatalf("authorization %d not tried", i+1)
+		}
+		if _, ok := h.srv.Lookup(cliMAC); !ok {
+			t.Fatal("lease dropped on an unanswered authorization")
+		}
+		h.clk.Advance(resumeRetry)
+	}
+	if e := h.event(EventBound); !e.Restored || e.Lease.MAC != cliMAC {
+		t.Fatalf("resumed %+v", e)
+	}
+
+	// Unanswered until the lease expires: dropped, the client starts over.
+	h.srv.Close()
+	h.pool = &pool.Server{}
+	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
+		t.Fatal(err)
+	}
+	a = &flakyAuth{fails: 1 << 30, calls: make(chan struct{}, 1<<10)}
+	h.start(func(c *Config) { c.Authenticator = a })
+	h.srv.ResumeLeases(nil)
+	<-a.calls
+	h.clk.Advance(2 * time.Hour)
+	h.event(EventExpired)
+	a.mu.Lock()
+	a.fails = 0
+	a.mu.Unlock()
+	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	if off := h.recv(); off.msg.MessageType() != dhcpv4.MessageTypeOffer {
+		t.Fatalf("after expiry: %v", off.msg.MessageType())
+	}
+}
+
+// TestAckAfterBind: with AckAfterBind the DHCPACK of a new binding waits
+// for the consumer's Ack; a renewal is ACKed at once.
+func TestAckAfterBind(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AckAfterBind = true })
+	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	off := h.recv()
+	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
+	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	e := h.event(EventBound)
+	h.none() // not before the subscriber is installed
+	if e.Ack == nil {
+		t.Fatal("no Ack in the event of a new binding")
+	}
+	if err := e.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	if ack := h.recv(); ack.msg.MessageType() != dhcpv4.MessageTypeAck || !ack.msg.YourIPAddr.Equal(off.msg.YourIPAddr) {
+		t.Fatalf("ack %v", ack.msg.Summary())
+	}
+	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
+		dhcpv4.WithClientIP(off.msg.YourIPAddr))
+	if err := h.send(cliMAC, renew, ip4(off.msg.YourIPAddr), mp("10.2.0.1"), ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	if ack := h.recv(); ack.msg.MessageType() != dhcpv4.MessageTypeAck {
+		t.Fatalf("renewal: %v", ack.msg.MessageType())
+	}
+	if e := h.event(EventBound); e.Ack != nil {
+		t.Fatal("renewal left its ACK to the consumer")
+	}
+}
+
+// TestRestoredHeldUntilResume: a restored lease has no session until
+// ResumeLeases, so its client's REQUESTs are not answered before.
+func TestRestoredHeldUntilResume(t *testing.T) {
+	h := newHarness(t, nil)
+	ack := h.dora(cliMAC)
+	h.event(EventBound)
+	h.srv.Close()
+	h.pool = &pool.Server{}
+	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
+		t.Fatal(err)
+	}
+	h.start(nil)
+	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
+		dhcpv4.WithClientIP(ack.YourIPAddr))
+	if err := h.send(cliMAC, renew, ip4(ack.YourIPAddr), mp("10.2.0.1"), ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	h.none()
+	h.srv.ResumeLeases(nil)
+	if e := h.event(EventBound); !e.Restored {
+		t.Fatalf("resume %+v", e)
+	}
+	if err := h.send(cliMAC, renew, ip4(ack.YourIPAddr), mp("10.2.0.1"), ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeAck {
+		t.Fatalf("after resume: %v", r.msg.MessageType())
 	}
 }

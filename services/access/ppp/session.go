@@ -174,7 +174,6 @@ type Session struct {
 	lcpWentDown bool
 	events      []Event
 	delivering  bool
-	out         [1500]byte
 }
 
 // NewSession returns a session in the Dead phase; call Start when the

@@ -122,6 +122,7 @@ type Engine struct {
 	sessions  map[uint16]*Session
 	perPort   map[string]int
 	perMAC    map[portMAC]int
+	byPeer    map[portMAC][]*Session // the sessions of each client, for PADR retransmissions
 	nextID    uint16
 	buckets   map[MAC]*bucket
 	global    bucket
@@ -162,6 +163,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		sessions: make(map[uint16]*Session),
 		perPort:  make(map[string]int),
 		perMAC:   make(map[portMAC]int),
+		byPeer:   make(map[portMAC][]*Session),
 		buckets:  make(map[MAC]*bucket),
 		nextID:   1,
 	}
@@ -479,8 +481,8 @@ func (e *Engine) handlePADR(port string, f header.Ethernet, h Header) error {
 	e.mu.Lock()
 	// A retransmitted PADR (our PADS was lost) gets the same session again.
 	var s *Session
-	for _, old := range e.sessions {
-		if old.Port == port && old.PeerMAC == src && bytes.Equal(old.HostUniq, t.hostUniq) && !old.pppSeen.Load() {
+	for _, old := range e.byPeer[portMAC{port, src}] {
+		if bytes.Equal(old.HostUniq, t.hostUniq) && !old.pppSeen.Load() {
 			s = old
 			break
 		}
@@ -508,6 +510,7 @@ func (e *Engine) handlePADR(port string, f header.Ethernet, h Header) error {
 		e.sessions[id] = s
 		e.perPort[port]++
 		e.perMAC[portMAC{port, src}]++
+		e.byPeer[portMAC{port, src}] = append(e.byPeer[portMAC{port, src}], s)
 	}
 	e.mu.Unlock()
 
@@ -568,6 +571,18 @@ func (e *Engine) remove(s *Session) {
 	k := portMAC{s.Port, s.PeerMAC}
 	if e.perMAC[k]--; e.perMAC[k] <= 0 {
 		delete(e.perMAC, k)
+	}
+	peers := e.byPeer[k]
+	for i, x := range peers {
+		if x == s {
+			peers = append(peers[:i:i], peers[i+1:]...)
+			break
+		}
+	}
+	if len(peers) == 0 {
+		delete(e.byPeer, k)
+	} else {
+		e.byPeer[k] = peers
 	}
 }
 

@@ -17,6 +17,10 @@ type LoadConfig struct {
 	Sessions int
 	// Rate is logins started per second (0: all at once).
 	Rate float64
+	// Concurrency bounds the logins in flight (0: no bound). With Rate 0
+	// it makes a closed loop: a new login starts as soon as one ends, so
+	// the run measures the access server's login rate.
+	Concurrency int
 	// BaseMAC is the first subscriber's MAC; the others count up from it.
 	BaseMAC MAC
 	// Credentials returns subscriber i's user name and password.
@@ -72,11 +76,23 @@ func RunLoad(ctx context.Context, e *Emulator, cfg LoadConfig) *LoadResult {
 	if cfg.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / cfg.Rate)
 	}
+	var inflight chan struct{}
+	if cfg.Concurrency > 0 {
+		inflight = make(chan struct{}, cfg.Concurrency)
+	}
 	for i := 0; i < cfg.Sessions; i++ {
 		if i > 0 && interval > 0 {
 			select {
 			case <-time.After(interval):
 			case <-ctx.Done():
+			}
+		}
+		token := false
+		if inflight != nil {
+			select {
+			case inflight <- struct{}{}:
+				token = true
+			case <-ctx.Done(): // DialPPPoE fails at once
 			}
 		}
 		user, pass := "", ""
@@ -89,6 +105,9 @@ func RunLoad(ctx context.Context, e *Emulator, cfg LoadConfig) *LoadResult {
 		go func(i int) {
 			defer wg.Done()
 			s, err := e.DialPPPoE(ctx, pc)
+			if token {
+				<-inflight
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

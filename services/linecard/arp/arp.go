@@ -125,10 +125,16 @@ func New(cfg Config, s Sender) *Table {
 	cfg.setDefaults()
 	t := &Table{cfg: cfg, sender: s, m: make(map[uint32]*neighbor)}
 	for i := range t.snap {
-		t.snap[i].Store(&map[uint32]*neighbor{})
+		t.snap[i].Store(&emptyShard)
 	}
 	return t
 }
+
+// emptyShard is every new table's snapshot shard: publish never writes a
+// shard in place, so tables share it (a table per interface, and a PPPoE
+// subscriber interface never learns a neighbour, so 256 maps each would
+// be most of a subscriber's memory).
+var emptyShard map[uint32]*neighbor
 
 func key(a netip.Addr) uint32 {
 	b := a.As4()

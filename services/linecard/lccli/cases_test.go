@@ -209,7 +209,7 @@ GigabitEthernet2/0/0.200 is Down, Administrative status is Down
   Description: second customer
   Hardware is Ethernet, address is 0200.0000.0200
   VLAN ID: 200
-  MTU: Operational 1500, Administrative 0
+  MTU: Operational 1500, Administrative 1500
   In:  Packets 0, Bytes 0
   Out: Packets 0, Bytes 0
   To control plane 0, ICMP sent 0, ICMP rate-limited 0
@@ -278,7 +278,7 @@ host1#show interfaces gigabitEthernet 2/0/0.7
 GigabitEthernet2/0/0.7 is LowerLayerDown, Administrative status is Up
   Hardware is Ethernet, address is 0200.0000.0200
   VLAN ID: 7
-  MTU: Operational 1400, Administrative 0
+  MTU: Operational 1400, Administrative 1400
   In:  Packets 0, Bytes 0
   Out: Packets 0, Bytes 0
   To control plane 0, ICMP sent 0, ICMP rate-limited 0
@@ -297,7 +297,7 @@ host1(config-if)#end
 host1#show interfaces gigabitEthernet 2/0/0
 GigabitEthernet2/0/0 is Up, Administrative status is Up
   Hardware is Ethernet, address is 0200.0000.0200
-  MTU: Operational 1500, Administrative 0
+  MTU: Operational 1500, Administrative 1500
   In:  Packets 0, Bytes 0
   Out: Packets 0, Bytes 0
   To control plane 0, ICMP sent 0, ICMP rate-limited 0
@@ -306,7 +306,7 @@ host1#show interfaces gigabitEthernet 2/0/0.7
 GigabitEthernet2/0/0.7 is Up, Administrative status is Up
   Hardware is Ethernet, address is 0200.0000.0200
   VLAN ID: 7
-  MTU: Operational 1500, Administrative 0
+  MTU: Operational 1500, Administrative 1500
   In:  Packets 0, Bytes 0
   Out: Packets 0, Bytes 0
   To control plane 0, ICMP sent 0, ICMP rate-limited 0
@@ -650,12 +650,8 @@ host1#`},
 		"ping 10.0.0.2 count 1",
 		"configure terminal",
 	}, want: `host1>show ip interface brief
-     Interface        IP-Address  Status Protocol
--------------------- ------------ ------ --------
-GigabitEthernet2/0/0 unassigned   up     down    
-GigabitEthernet2/0/1 unassigned   up     down    
-GigabitEthernet3/0/0 unassigned   up     down    
-FastEthernet6/0/0    198.51.100.7 up     up      
+     ^
+% Invalid input detected at '^' marker.
 host1>clear arp-cache
 % Unrecognized command
 host1>ping 10.0.0.2 count 1

@@ -387,6 +387,21 @@ func (s *state) effectiveMTU(c *ifConf) int {
 	return m
 }
 
+// adminMTU is the interface MTU `show interfaces` gives as
+// Administrative: the configured `mtu`, else a subinterface's parent's,
+// else the port's own (JunosE shows the value in force, never 0).
+func (s *state) adminMTU(c *ifConf) int {
+	if c.mtu != 0 {
+		return c.mtu
+	}
+	if c.kind == kindSub {
+		if p := s.ifs[c.id.major().String()]; p != nil && p.mtu != 0 {
+			return p.mtu
+		}
+	}
+	return c.baseMTU
+}
+
 func (s *state) cmdMTU(ctx *command.Context, v int, ip bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

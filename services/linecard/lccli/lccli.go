@@ -3,6 +3,7 @@ package lccli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"time"
@@ -75,6 +76,11 @@ type Deps struct {
 	Prober Prober
 	// Clock gives the time for ARP entry ages; nil: time.Now.
 	Clock func() time.Time
+	// IPInterfaceDetail, if set, may add lines at the end of each
+	// interface's `show ip interface` entry for the session in ctx (the
+	// secure packet-mirroring section, only for a session with mirror
+	// access: mirrorcli.ShowIPInterface). c are the interface's counters.
+	IPInterfaceDetail func(ctx *command.Context, w io.Writer, ifname string, c linecard.Counters) error
 }
 
 // Register adds the interface, IP and routing commands and their

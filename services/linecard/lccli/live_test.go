@@ -154,8 +154,14 @@ func TestLiveCounters(t *testing.T) {
 	r := buildRig(t, pp)
 	h := &peerHost{port: r.peers[0], mac: [6]byte{0x02, 0xee, 0, 0, 2, 0}, addr: netip.MustParseAddr("10.0.0.2")}
 	r.configure(t, "interface gigabitEthernet 2/0/0", "ip address 10.0.0.1 255.255.255.0")
-	q := r.eng.NewCopyQueue(8, 256)
-	if err := r.eng.SetTap("gigabitEthernet 2/0/0", linecard.Ingress, &linecard.Tap{Queue: q, MirrorID: 1, SessionID: 1}); err != nil {
+	d, err := r.eng.NewDelivery(linecard.DefaultVirtualRouter, plainCopy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetNextHop(h.addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.eng.SetTap("gigabitEthernet 2/0/0", linecard.Ingress, &linecard.Tap{Delivery: d, MirrorID: 1, SessionID: 1}); err != nil {
 		t.Fatal(err)
 	}
 	dpMAC := [6]byte{0x02, 0, 0, 0, 2, 0}
@@ -204,7 +210,7 @@ func TestLiveCounters(t *testing.T) {
 	want := "host1#show interfaces gigabitEthernet 2/0/0\n" +
 		"GigabitEthernet2/0/0 is Up, Administrative status is Up\n" +
 		"  Hardware is Ethernet, address is 0200.0000.0200\n" +
-		"  MTU: Operational 1500, Administrative 0\n" +
+		"  MTU: Operational 1500, Administrative 1500\n" +
 		"  In:  Packets N, Bytes N\n" +
 		"  Out: Packets N, Bytes N\n" +
 		"  To control plane 0, ICMP sent 1, ICMP rate-limited 0\n" +
@@ -213,7 +219,7 @@ func TestLiveCounters(t *testing.T) {
 		"host1#show interfaces gigabitEthernet 2/0/0\n" +
 		"GigabitEthernet2/0/0 is Up, Administrative status is Up\n" +
 		"  Hardware is Ethernet, address is 0200.0000.0200\n" +
-		"  MTU: Operational 1500, Administrative 0\n" +
+		"  MTU: Operational 1500, Administrative 1500\n" +
 		"  In:  Packets N, Bytes N\n" +
 		"  Out: Packets N, Bytes N\n" +
 		"  To control plane 0, ICMP sent 0, ICMP rate-limited 0\n" +
@@ -223,3 +229,8 @@ func TestLiveCounters(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// plainCopy is a mirror copy encoder that delivers the packet unchanged.
+type plainCopy struct{}
+
+func (plainCopy) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) { return copy(buf, pkt), nil }

@@ -61,7 +61,9 @@ func (s *state) writeInterfaces(w io.Writer) error {
 		if c.shutdown {
 			lines = append(lines, "shutdown")
 		}
-		if len(lines) == 0 && (c.kind == kindPort || c.kind == kindMgmt) {
+		if len(lines) == 0 && c.kind != kindLoopback {
+			// A port with defaults, or a subinterface that never got a
+			// VLAN ID (its `vlan id` failed): nothing to replay.
 			continue
 		}
 		fmt.Fprintf(bw, "interface %s\n", c.id)

@@ -19,22 +19,22 @@ import (
 // execCommands are the show and clear commands.
 func (s *state) execCommands() []*command.Command {
 	return []*command.Command{
-		{Syntax: "show interfaces [<if:interface>]", Modes: execModes, Privilege: 1,
+		{Syntax: "show interfaces [<if:interface>]", Modes: execModes, Privilege: 5,
 			Help: command.Help{"show": "Display system information", "interfaces": "Display interface status and counters", "if": "Interface"},
 			Run:  s.showInterfaces},
-		{Syntax: "show ip interface [<if:interface>]", Modes: execModes, Privilege: 1,
+		{Syntax: "show ip interface [<if:interface>]", Modes: execModes, Privilege: 5,
 			Help: command.Help{"ip": "Display IP information", "interface": "Display IP interfaces", "if": "Interface"},
 			Run:  s.showIPInterface},
-		{Syntax: "show ip interface brief", Modes: execModes, Privilege: 1,
+		{Syntax: "show ip interface brief", Modes: execModes, Privilege: 5,
 			Help: command.Help{"ip": "Display IP information", "interface": "Display IP interfaces", "brief": "One line per interface"},
 			Run:  s.showIPInterfaceBrief},
-		{Syntax: "show ip route [<addr:A.B.C.D>]", Modes: execModes, Privilege: 1,
+		{Syntax: "show ip route [<addr:A.B.C.D>]", Modes: execModes, Privilege: 5,
 			Help: command.Help{"ip": "Display IP information", "route": "Display the routing table", "addr": "Show the route used for this address"},
 			Run:  s.showIPRoute},
-		{Syntax: "show arp", Modes: execModes, Privilege: 1,
+		{Syntax: "show arp", Modes: execModes, Privilege: 5,
 			Help: command.Help{"arp": "Display the ARP table"},
 			Run:  s.showARP},
-		{Syntax: "show virtual-router", Modes: execModes, Privilege: 1,
+		{Syntax: "show virtual-router", Modes: execModes, Privilege: 5,
 			Help: command.Help{"virtual-router": "Display the virtual routers"},
 			Run:  s.showVirtualRouter},
 		{Syntax: "clear arp-cache", Modes: execModes, Privilege: 10,
@@ -142,7 +142,7 @@ func (s *state) writeInterfaceLocked(w io.Writer, c *ifConf) error {
 	if c.kind == kindSub {
 		fmt.Fprintf(w, "  VLAN ID: %d\n", c.vlan)
 	}
-	fmt.Fprintf(w, "  MTU: Operational %d, Administrative %d\n", info.MTU, c.mtu)
+	fmt.Fprintf(w, "  MTU: Operational %d, Administrative %d\n", info.MTU, s.adminMTU(c))
 	cnt, err := s.d.Engine.Counters(c.id.String())
 	if err != nil {
 		return engineErr(err)
@@ -256,6 +256,11 @@ func (s *state) showIPInterface(ctx *command.Context, req *command.Request) erro
 		}
 		fmt.Fprintf(w, "  In Received Packets %d, Bytes %d\n", cnt.InPackets, cnt.InBytes)
 		fmt.Fprintf(w, "  Out Forwarded Packets %d, Bytes %d\n", cnt.OutPackets, cnt.OutBytes)
+		if s.d.IPInterfaceDetail != nil {
+			if err := s.d.IPInterfaceDetail(ctx, w, c.id.String(), cnt); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

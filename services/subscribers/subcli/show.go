@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,18 @@ func (s *state) execCommands() []*command.Command {
 			Help: command.Help{"show": "Display system information", "radius": "RADIUS information",
 				"statistics": "Per-server counters", "servers": "Configured servers"},
 			Run: s.showRADIUS},
+		{Syntax: "show pppoe interface [<if:interface>]", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "pppoe": "PPPoE information",
+				"interface": "PPPoE discovery counters of the access interfaces", "if": "Interface"},
+			Run: s.showPPPoEInterface},
+		{Syntax: "show aaa statistics", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "aaa": "Authentication, authorization, and accounting information",
+				"statistics": "Authentication and accounting counters"},
+			Run: s.showAAAStatistics},
+		{Syntax: "show radius dynamic-request statistics", Modes: execModes, Privilege: 5,
+			Help: command.Help{"show": "Display system information", "radius": "RADIUS information",
+				"dynamic-request": "RFC 5176 dynamic-request server (CoA, Disconnect)", "statistics": "Request counters"},
+			Run: s.showDynamicStatistics},
 		{Syntax: "logout subscribers {all|username <user:word>|interface <if:interface>}", Modes: execModes, Privilege: 10,
 			Help: command.Help{"logout": "Log out subscribers", "subscribers": "Subscriber sessions", "all": "Every subscriber",
 				"username": "Sessions of one user", "user": "User name", "interface": "Sessions on one interface", "if": "Interface"},
@@ -220,6 +233,85 @@ func (s *state) showRADIUS(ctx *command.Context, req *command.Request) error {
 }
 
 func u(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// showPPPoEInterface shows the discovery counters of each PPPoE access
+// interface, with what was refused and why.
+func (s *state) showPPPoEInterface(ctx *command.Context, req *command.Request) error {
+	all := s.d.Engine.PPPoEStats()
+	names := make([]string, 0, len(all))
+	for n := range all {
+		if !req.Has("if") || n == ifName(req.Interface("if")) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		fmt.Fprintln(ctx.Out, "No PPPoE interfaces found")
+		return nil
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		st := all[n]
+		fmt.Fprintf(ctx.Out, "PPPoE interface %s\n", display(n))
+		for _, l := range []struct {
+			name string
+			v    uint64
+		}{
+			{"PADI received", st.PADIRecv}, {"PADO sent", st.PADOSent}, {"PADR received", st.PADRRecv},
+			{"PADS sent", st.PADSSent}, {"PADT received", st.PADTRecv}, {"PADT sent", st.PADTSent},
+			{"PADI dropped, rate limit", st.PADIRateDropped}, {"PADR dropped, bad cookie", st.BadCookie},
+			{"Rejected, session limit", st.LimitRejected}, {"Rejected, service name", st.ServiceRejected},
+			{"Malformed packets", st.Malformed}, {"Unknown session packets", st.UnknownSession},
+			{"Send errors", st.SendErrors},
+		} {
+			fmt.Fprintf(ctx.Out, "  %-25s: %d\n", l.name, l.v)
+		}
+	}
+	return nil
+}
+
+// showAAAStatistics shows how authentications ended, per kind (PPP and IP
+// subscribers, operator logins), and the accounting records.
+func (s *state) showAAAStatistics(ctx *command.Context, _ *command.Request) error {
+	var rows [][]string
+	for _, st := range s.d.Engine.AAAStats() {
+		rows = append(rows, []string{st.Kind.String(), u(st.Requests), u(st.Accepts), u(st.Rejects), u(st.Unavailable),
+			u(st.RADIUSTimeouts), u(st.ByMethod[subscribers.MethodRADIUS]), u(st.ByMethod[subscribers.MethodLocal]),
+			u(st.ByMethod[subscribers.MethodNone])})
+	}
+	fmt.Fprintln(ctx.Out, "Authentication statistics:")
+	if err := table.Render(ctx.Out, []string{"Type", "Requests", "Accepts", "Rejects", "No Method", "RADIUS Timeouts",
+		"By RADIUS", "By Local", "By None"}, rows); err != nil {
+		return err
+	}
+	a := s.d.Engine.AccountingStats()
+	fmt.Fprintln(ctx.Out, "Accounting statistics:")
+	return table.Render(ctx.Out, []string{"Starts", "Interims", "Stops", "Failed", "Dropped"},
+		[][]string{{u(a.Starts), u(a.Interims), u(a.Stops), u(a.Failed), u(a.Dropped)}})
+}
+
+// showDynamicStatistics shows the dynamic-request server's counters, the
+// requests it dropped by reason.
+func (s *state) showDynamicStatistics(ctx *command.Context, _ *command.Request) error {
+	st, ok := s.d.Engine.DynamicStats()
+	if !ok {
+		fmt.Fprintln(ctx.Out, "No RADIUS dynamic-request server configured")
+		return nil
+	}
+	for _, l := range []struct {
+		name string
+		v    uint64
+	}{
+		{"CoA requests", st.CoARequests}, {"CoA ACKs", st.CoAACKs}, {"CoA NAKs", st.CoANAKs},
+		{"Disconnect requests", st.DisconnectRequests}, {"Disconnect ACKs", st.DisconnectACKs},
+		{"Disconnect NAKs", st.DisconnectNAKs}, {"Duplicate requests", st.Duplicates},
+		{"Dropped, unknown client", st.UnknownClients}, {"Dropped, bad authenticator", st.BadAuthenticators},
+		{"Dropped, malformed", st.Malformed}, {"Dropped, unknown type", st.UnknownTypes},
+		{"Dropped, stale Event-Timestamp", st.Stale},
+	} {
+		fmt.Fprintf(ctx.Out, "%-31s: %d\n", l.name, l.v)
+	}
+	return nil
+}
 
 func (s *state) logout(ctx *command.Context, req *command.Request) error {
 	q := subscribers.Query{}

@@ -13,5 +13,8 @@
 // Frames are copied from the ring into the caller's batch buffers, which
 // releases ring blocks at once and lets the backend reinsert the 802.1Q
 // tag the kernel strips on receive (TP_STATUS_VLAN_VALID). The socket is
-// promiscuous and ignores the host's own outgoing frames.
+// promiscuous and ignores the host's own outgoing frames. Receive sockets
+// carry a virtio_net_hdr per frame (PACKET_VNET_HDR), so TCP/IPv4 GSO
+// super-frames from a same-host TSO sender are cut into wire-sized
+// segments on the way into the batch (gso.go).
 package afpacket

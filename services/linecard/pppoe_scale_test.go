@@ -1,0 +1,72 @@
+package linecard
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestPPPoESessionTable fills a parent with sessions across the table's
+// leaves (IDs 1..65534 in steps), checks lookups, duplicate refusal,
+// deletion and reuse of one slot, and that deleting the parent removes
+// them all.
+func TestPPPoESessionTable(t *testing.T) {
+	l := newLab(t)
+	must(t, l.e.AddVLANInterface("ge-0.7", "ge-0", 7))
+	var sids []uint16
+	for sid := 1; sid < 0xffff; sid += 97 {
+		sids = append(sids, uint16(sid))
+	}
+	sids = append(sids, 0xfffe)
+	name := func(sid uint16) string { return fmt.Sprintf("ge-0.7.%d", sid) }
+	for _, sid := range sids {
+		must(t, l.e.AddPPPoEInterface(name(sid), "ge-0.7", sid, macSub))
+	}
+	p, err := l.e.lookup("ge-0.7")
+	must(t, err)
+	tbl := p.sessions.Load()
+	if tbl == nil || tbl.n != len(sids) || len(tbl.all()) != len(sids) {
+		t.Fatalf("table holds %v, want %d sessions", tbl, len(sids))
+	}
+	for _, sid := range sids {
+		if sub := tbl.get(sid); sub == nil || sub.name != name(sid) || sub.sid != sid {
+			t.Fatalf("session %d: %v", sid, sub)
+		}
+	}
+	if tbl.get(2) != nil || tbl.get(0xffff) != nil {
+		t.Fatal("lookup of an unused session ID found an interface")
+	}
+	if err := l.e.AddPPPoEInterface("dup", "ge-0.7", sids[3], macSub); err == nil {
+		t.Fatal("duplicate session ID accepted")
+	}
+	must(t, l.e.DeleteInterface(name(sids[3])))
+	if tbl.get(sids[3]) != nil || tbl.n != len(sids)-1 {
+		t.Fatalf("session %d still in the table (n=%d)", sids[3], tbl.n)
+	}
+	must(t, l.e.AddPPPoEInterface("again", "ge-0.7", sids[3], macSub))
+	if sub := tbl.get(sids[3]); sub == nil || sub.name != "again" {
+		t.Fatalf("reused slot holds %v", sub)
+	}
+	must(t, l.e.DeleteInterface("ge-0.7"))
+	if tbl.n != 0 || len(tbl.all()) != 0 {
+		t.Fatalf("%d sessions left after the parent was deleted", tbl.n)
+	}
+	for _, sid := range sids {
+		if _, err := l.e.Interface(name(sid)); err == nil {
+			t.Fatalf("session %d survived its parent", sid)
+		}
+	}
+}
+
+// BenchmarkAddPPPoEInterface is a login's and a logout's data-plane
+// work with 30,000 sessions already on the parent.
+func BenchmarkAddPPPoEInterface(b *testing.B) {
+	l := newLab(b)
+	for sid := 1; sid <= 30000; sid++ {
+		must(b, l.e.AddPPPoEInterface(fmt.Sprintf("ge-0.0.%d", sid), "ge-0", uint16(sid), macSub))
+	}
+	b.ResetTimer()
+	for range b.N {
+		must(b, l.e.AddPPPoEInterface("ge-0.0.40000", "ge-0", 40000, macSub))
+		must(b, l.e.DeleteInterface("ge-0.0.40000"))
+	}
+}
