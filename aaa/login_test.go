@@ -155,3 +155,24 @@ func TestLoginLevel(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoginLevel: any Access-Accept attributes give a level in 0-15.
+func FuzzLoginLevel(f *testing.F) {
+	f.Add([]byte{26, 9, 0, 0, 0x13, 0x0a, 18, 3, '5'}, byte(0))
+	f.Add([]byte{6, 6, 0, 0, 0, 6}, byte(1))
+	f.Fuzz(func(t *testing.T, attrs []byte, _ byte) {
+		b := append([]byte{2, 1, 0, 0}, make([]byte, 16)...)
+		b = append(b, attrs...)
+		if len(b) > radius.MaxPacketLength {
+			return
+		}
+		b[2], b[3] = byte(len(b)>>8), byte(len(b))
+		p, err := radius.Parse(b, []byte("k"))
+		if err != nil {
+			return
+		}
+		if l := aaa.LoginLevel(p); l < 0 || l > 15 {
+			t.Fatalf("level %d", l)
+		}
+	})
+}

@@ -146,19 +146,24 @@ func (e *Engine) HandleCoA(id Identity, li LIRequest, from string) CoAResult {
 	src := Source{Kind: SourceRADIUSCoA, Who: from}
 	res := e.coaLocked(id, li, src)
 	if !res.ACK {
-		e.log.add(Entry{Time: e.now(), Event: EventRADIUSFailure, Source: src, TriggerType: "acctSessionId",
-			Trigger: firstNonEmpty(id.AcctSessionID, id.Username, id.CallingStationID), Cause: res.Err.Error()})
+		en := Entry{Time: e.now(), Event: EventRADIUSFailure, Source: src, Cause: res.Err.Error()}
+		if k, ok := id.firstKey(); ok {
+			en.TriggerType, en.Trigger = k.typ.MIBName(), k.value
+		}
+		e.log.add(en)
 	}
 	return res
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
+// firstKey returns the session-identifying attribute of id that comes
+// first in trigger precedence: the one a CoA-Request is logged under.
+func (id *Identity) firstKey() (triggerKey, bool) {
+	for t := TriggerType(0); t < numTriggerTypes; t++ {
+		if k, ok := id.key(t); ok {
+			return k, true
 		}
 	}
-	return ""
+	return triggerKey{}, false
 }
 
 func nak(err error) CoAResult {

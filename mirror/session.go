@@ -141,11 +141,7 @@ func (e *Engine) HandleSessionEvent(ev SessionEvent) {
 		if cause == "" {
 			cause = "user-request"
 		}
-		if s.radius != nil {
-			delete(e.policies, s.radius.name)
-			delete(e.reach, s.radius.name)
-			s.radius = nil
-		}
+		e.removeDynamicLocked(s, "session ended: "+cause)
 		e.reconcileLocked(cause)
 	}
 }

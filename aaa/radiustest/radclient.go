@@ -116,7 +116,7 @@ func RadclientRate(ctx context.Context, dir string, addr netip.AddrPort, command
 	if err := os.WriteFile(file, []byte(strings.Join(requests, "\n\n")+"\n"), 0o644); err != nil {
 		return RadclientLoad{}, fmt.Errorf("radiustest: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-s", "-q", "-r", "3", "-t", "5", "-p", strconv.Itoa(parallel),
+	cmd := exec.CommandContext(ctx, bin, "-s", "-q", "-r", "5", "-t", "1", "-p", strconv.Itoa(parallel),
 		"-f", file, addr.String(), command, secret)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -67,7 +67,9 @@ type subLab struct {
 	seen map[string]bool
 }
 
-func newSubLab(t *testing.T) *subLab {
+// newSubLab builds the bed (routerd not started yet); extraUsers are more
+// FreeRADIUS users-file entries.
+func newSubLab(t *testing.T, extraUsers ...string) *subLab {
 	m := newMirrorLab(t)
 	fr := radiustest.StartFreeRADIUS(t, radiustest.FreeRADIUSConfig{Secret: radSecret, Users: `
 sub1@erx.test Cleartext-Password := "pw1"
@@ -77,7 +79,7 @@ sub2@erx.test Cleartext-Password := "pw2"
 	ERX-Med-Dev-Handle = 0x40000123,
 	ERX-Med-Ip-Address = 172.16.9.9,
 	ERX-Med-Port-Number = 30030
-`})
+` + strings.Join(extraUsers, "\n")})
 	// The router talks RADIUS over its management port; the server is on
 	// this process's loopback: relay from the client namespace.
 	lab.UDPRelay(t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1812), fr.AuthAddr)
@@ -161,17 +163,11 @@ func sessionIDOf(t *testing.T, acct string) uint32 {
 	return uint32(v)
 }
 
-// exchange sends, through the subscriber's session, a UDP datagram
-// carrying marker first, then count pings to dst; it checks from the
-// captures that the originals reached dst and that the analyzer received a
-// copy of the datagram and of every echo request and reply, with the
-// header wanted, byte for byte the packets on the access link.
-func (s *subLab) exchange(sess *pppoetest.PPPoESession, marker string, count int, wantMID, wantSID uint32) {
+// sendTraffic sends, through the subscriber's session, a UDP datagram
+// carrying marker to dst's discard port, then count pings to dst; it
+// fails the test when a ping is not answered.
+func (s *subLab) sendTraffic(sess *pppoetest.PPPoESession, marker string, count int) {
 	s.t.Helper()
-	t := s.t
-	ana := lab.StartCapture(t, s.analyzer, "eth0", fmt.Sprintf("udp port %d", mirPort))
-	acc := lab.StartCapture(t, s.src, "eth0", "pppoes")
-	dstCap := lab.StartCapture(t, s.dst, "eth0", "")
 	if err := sess.SendUDP(netip.AddrPortFrom(netip.MustParseAddr(mirDst), udpSink), []byte(marker)); err != nil {
 		s.fatalf("send: %v", err)
 	}
@@ -183,6 +179,20 @@ func (s *subLab) exchange(sess *pppoetest.PPPoESession, marker string, count int
 			s.fatalf("ping through the session: %v", err)
 		}
 	}
+}
+
+// exchange sends, through the subscriber's session, a UDP datagram
+// carrying marker first, then count pings to dst; it checks from the
+// captures that the originals reached dst and that the analyzer received a
+// copy of the datagram and of every echo request and reply, with the
+// header wanted, byte for byte the packets on the access link.
+func (s *subLab) exchange(sess *pppoetest.PPPoESession, marker string, count int, wantMID, wantSID uint32) {
+	s.t.Helper()
+	t := s.t
+	ana := lab.StartCapture(t, s.analyzer, "eth0", fmt.Sprintf("udp port %d", mirPort))
+	acc := lab.StartCapture(t, s.src, "eth0", "pppoes")
+	dstCap := lab.StartCapture(t, s.dst, "eth0", "")
+	s.sendTraffic(sess, marker, count)
 	// The datagram and the pings reached dst: the original traffic.
 	if _, err := dstCap.WaitFrames(1, mirWait, func(f []byte) bool { return bytes.Contains(f, []byte(marker)) }); err != nil {
 		s.fatalf("dst never received the subscriber's first packet: %v", err)

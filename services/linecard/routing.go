@@ -122,7 +122,11 @@ func (e *Engine) installLocked(ifc *iface) {
 // withdrawLocked removes ifc's connected and local routes and, when all
 // is set, every other route through it.
 func (e *Engine) withdrawLocked(ifc *iface, all bool) {
-	ifc.vr.Load().fib.DeleteMatching(func(r *fib.Route) bool {
+	f := ifc.vr.Load().fib
+	if f.Via(ifc.index) == 0 {
+		return // nothing to scan every route for
+	}
+	f.DeleteMatching(func(r *fib.Route) bool {
 		return r.IfIndex == ifc.index && (all || r.Type == fib.Connected || r.Type == fib.Local)
 	})
 }

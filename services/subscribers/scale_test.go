@@ -41,10 +41,11 @@ type scaleConfig struct {
 	acctAddr netip.AddrPort
 	echo     time.Duration // LCP keepalive
 	pool     [2]netip.Addr // subscriber address range
-	// bcastRate is the line card's broadcast limit per interface (rate
-	// and burst) and the PPPoE engine's PADI limit (0: their defaults).
+	// bcastRate is the line card's broadcast limit per interface, rate
+	// and burst (0: its defaults); PADIs are broadcasts.
 	bcastRate int
 	retry     time.Duration // the emulator's retransmission interval
+	padiRate  float64       // subscribers.Config.PADIRate
 }
 
 const scaleAccess = "gigabitEthernet 1/0/0"
@@ -62,7 +63,7 @@ func newScaleRig(t testing.TB, c scaleConfig) *scaleRig {
 	pools := &pool.Registry{}
 	must(t, pools.Server("default").AddRange("subs", c.pool[0], c.pool[1]))
 	e, err := subscribers.New(subscribers.Config{DataPlane: lc, Pools: pools, Hostname: "host1", EchoInterval: c.echo,
-		PADIRate: float64(c.bcastRate)})
+		PADIRate: c.padiRate})
 	must(t, err)
 	shim.e = e
 	must(t, lc.Start())
@@ -225,4 +226,21 @@ func TestScaleHold(t *testing.T) {
 	must(t, r.waitActive(ctx, 0))
 	r.close()
 	goleak.VerifyNone(t, before)
+}
+
+// TestPADIRate: Config.PADIRate bounds the PADIs an access interface
+// answers per second (all clients together): of 20 clients that each send
+// one PADI at once, only about the limit get an offer.
+func TestPADIRate(t *testing.T) {
+	rad := radiustest.NewFakeServer(t, "s3cret")
+	r := newScaleRig(t, scaleConfig{radius: erxradius.ServerConfig{Addr: rad.Addr, Secret: "s3cret"}, acctAddr: rad.Addr,
+		echo: -1, padiRate: 5, pool: [2]netip.Addr{netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("100.64.0.100")}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard only
+	defer cancel()
+	res := pppoetest.RunLoad(ctx, r.emu, pppoetest.LoadConfig{Sessions: 20, BaseMAC: pppoetest.MAC{2, 0x5d, 0, 0, 0, 0},
+		Credentials: func(int) (string, string) { return "nobody", "pw" }, Retries: 1, RetryInterval: 500 * time.Millisecond})
+	offered := 20 - res.Failures["discovery: no PADO"]
+	if offered < 5 || offered > 8 {
+		t.Fatalf("%d of 20 PADIs answered with PADIRate 5; failures %v", offered, res.Failures)
+	}
 }

@@ -87,13 +87,31 @@ type Table struct {
 
 	mu     sync.Mutex
 	routes map[netip.Prefix][]*Route // all candidates per prefix, best first
+	via    map[uint32]int             // candidates per IfIndex (Via)
 	chunks int
 }
 
 // New returns an empty table.
 func New() *Table {
 	return &Table{l1routes: make([]atomic.Pointer[Route], 1<<16), l1mids: make([]atomic.Pointer[mid], 1<<16),
-		routes: make(map[netip.Prefix][]*Route)}
+		routes: make(map[netip.Prefix][]*Route), via: make(map[uint32]int)}
+}
+
+// Via returns how many routes (candidates, installed or not) go out of
+// interface ifIndex, so that removing an interface with none (a
+// subscriber's, whose host route is already gone) needs no scan of every
+// route.
+func (t *Table) Via(ifIndex uint32) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.via[ifIndex]
+}
+
+// count adjusts the Via count of r by d. Called with mu held.
+func (t *Table) count(r *Route, d int) {
+	if t.via[r.IfIndex] += d; t.via[r.IfIndex] <= 0 {
+		delete(t.via, r.IfIndex)
+	}
 }
 
 // Lookup returns the best route for the longest prefix matching dst (a
@@ -151,9 +169,12 @@ func (t *Table) Add(r Route) error {
 	for _, c := range cands {
 		if !c.sameKey(nr) {
 			out = append(out, c)
+		} else {
+			t.count(c, -1)
 		}
 	}
 	out = append(out, nr)
+	t.count(nr, 1)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Distance < out[j].Distance })
 	t.routes[p] = out
 	if out[0] != old {
@@ -177,6 +198,7 @@ func (t *Table) Delete(r Route) error {
 			continue
 		}
 		out := append(append([]*Route(nil), cands[:i]...), cands[i+1:]...)
+		t.count(c, -1)
 		if len(out) == 0 {
 			delete(t.routes, p)
 		} else {
