@@ -105,6 +105,11 @@ type Engine struct {
 	cancelSub func()
 
 	log *secureLog
+
+	// defaultAnalyzers are the analyzer interfaces that are their
+	// virtual router's default analyzer (`ip analyzer default`); nil
+	// until one is set.
+	defaultAnalyzers map[string]bool
 }
 
 // New returns an engine. Call Load to restore the secure store, then

@@ -21,6 +21,8 @@ type fakeDP struct {
 	taps    map[tapKey]*linecard.Tap
 	missing map[string]bool // interfaces that do not exist
 	index   map[string]uint32
+	info    map[string]linecard.InterfaceInfo // kind, virtual router, addresses
+	arps    []linecard.ARPEntry
 }
 
 func newFakeDP(t *testing.T) *fakeDP {
@@ -28,7 +30,8 @@ func newFakeDP(t *testing.T) *fakeDP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeDP{lc: lc, taps: map[tapKey]*linecard.Tap{}, missing: map[string]bool{}, index: map[string]uint32{}}
+	return &fakeDP{lc: lc, taps: map[tapKey]*linecard.Tap{}, missing: map[string]bool{}, index: map[string]uint32{},
+		info: map[string]linecard.InterfaceInfo{}}
 }
 
 func (f *fakeDP) NewDelivery(vr string, enc linecard.CopyEncoder) (*linecard.Delivery, error) {
@@ -55,7 +58,29 @@ func (f *fakeDP) Interface(name string) (linecard.InterfaceInfo, error) {
 	if f.missing[name] {
 		return linecard.InterfaceInfo{}, linecard.ErrNoSuchInterface
 	}
-	return linecard.InterfaceInfo{Name: name, Index: f.index[name]}, nil
+	info := f.info[name]
+	info.Name, info.Index = name, f.index[name]
+	return info, nil
+}
+
+// ARPEntries implements Neighbors.
+func (f *fakeDP) ARPEntries(vr string) ([]linecard.ARPEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []linecard.ARPEntry
+	for _, a := range f.arps {
+		if vrOrDefault(f.info[a.Interface].VirtualRouter) == vrOrDefault(vr) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// setInterface describes an interface (kind, virtual router, addresses).
+func (f *fakeDP) setInterface(info linecard.InterfaceInfo) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.info[info.Name] = info
 }
 
 func (f *fakeDP) tap(ifname string, dir Direction) *linecard.Tap {

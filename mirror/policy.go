@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/erxos/erx/mirror/jmirror"
@@ -258,10 +259,32 @@ func (e *Engine) Attach(vr, ifname string, dir Direction, name string, who Sourc
 	} else if _, err := e.staticPolicy(name); err != nil {
 		return err
 	}
-	e.attachments[tapKey{ifname, dir}] = name
+	k := tapKey{ifname, dir}
+	e.attachments[k] = name
 	e.logConfig(who, "ip policy "+dirWord(dir)+" "+name+" on "+ifname, name)
+	e.overrideSessionMirrorsLocked(k, who)
 	e.reconcileLocked("attachment replaced")
 	return e.saveLocked()
+}
+
+// overrideSessionMirrorsLocked removes the trigger (or RADIUS) mirror of
+// a session from the interface direction a manual attachment now takes:
+// JunosE 11.0.2 (spec section 12) does not restore it when the manual
+// policy is removed.
+func (e *Engine) overrideSessionMirrorsLocked(k tapKey, who Source) {
+	for bk, b := range e.bindings {
+		if !b.session || !slices.Contains(b.taps, k) {
+			continue
+		}
+		s := e.sessions[strings.TrimPrefix(bk.target, "session:")]
+		if s == nil {
+			continue
+		}
+		s.overridden[k.dir] = true
+		e.log.add(Entry{Time: e.now(), Event: EventConfig, Source: who, TriggerType: b.triggerType, Trigger: b.trigger,
+			Policy: bk.policy, MirrorID: b.mirrorID, Direction: dirName(k.dir),
+			Cause: "mirror on " + k.ifname + " removed by ip policy " + dirWord(k.dir) + "; not restored when it is removed"})
+	}
 }
 
 // Detach removes the secure policy from an interface direction (`no ip
@@ -305,37 +328,12 @@ func (e *Engine) InterfaceDeleted(ifname string) {
 }
 
 // SetAnalyzerInterface puts an interface into analyzer mode or takes it
-// out (`[no] ip analyzer`).
+// out (`[no] ip analyzer`). Turning it on for the default analyzer keeps
+// analyzer mode and drops the default role (SetDefaultAnalyzer).
 func (e *Engine) SetAnalyzerInterface(ifname string, on bool, who Source) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if on && !canBeAnalyzer(ifname) {
-		return ErrNotAnalyzerCapable
-	}
-	if on {
-		for k := range e.attachments {
-			if k.ifname == ifname {
-				return ErrMirroredAnalyzer
-			}
-		}
-	}
-	if e.analyzerIfs[ifname] == on {
-		return nil
-	}
-	if ap, ok := e.dp.(AnalyzerPorts); ok {
-		if err := ap.SetAnalyzer(ifname, on); err != nil {
-			return err
-		}
-	}
-	if on {
-		e.analyzerIfs[ifname] = true
-		e.logConfig(who, "ip analyzer on "+ifname, "")
-	} else {
-		delete(e.analyzerIfs, ifname)
-		e.logConfig(who, "no ip analyzer on "+ifname, "")
-	}
-	e.reconcileLocked("analyzer interface removed")
-	return e.saveLocked()
+	return e.setAnalyzerLocked(ifname, on, false, who)
 }
 
 // IsAnalyzer reports whether ifname is in analyzer mode.

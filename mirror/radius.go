@@ -135,7 +135,8 @@ type CoAResult struct {
 }
 
 // HandleCoA acts on the mirroring VSAs of a CoA-Request for the session
-// identified by id (trigger attributes, tried in precedence order). from
+// identified by id (its trigger attributes: every one given must match
+// the session, User-Name and Framed-IP-Address in id.VirtualRouter). from
 // names the CoA client. LI-Action 1 creates or replaces the session's
 // dynamic policy, 0 deletes it (the values given must match it), 2 does
 // nothing. Session not found: NAK 503; no identifying attribute or a
@@ -166,6 +167,42 @@ func (id *Identity) firstKey() (triggerKey, bool) {
 	return triggerKey{}, false
 }
 
+// keys returns the session-identifying attributes of id in trigger
+// precedence order (User-Name and Framed-IP-Address with the virtual
+// router: ERX-Virtual-Router-Name, else the default one).
+func (id *Identity) keys() []triggerKey {
+	var out []triggerKey
+	for t := TriggerType(0); t < numTriggerTypes; t++ {
+		if k, ok := id.key(t); ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// findSessionLocked returns the session that matches every one of keys
+// (RFC 5176 section 3: all the identification attributes of a request
+// must match the session), the one with the lowest key when several do.
+func (e *Engine) findSessionLocked(keys []triggerKey) *session {
+	var found *session
+	for _, x := range e.sessions {
+		if found != nil && found.key < x.key {
+			continue
+		}
+		match := true
+		for _, k := range keys {
+			if xk, ok := x.id.key(k.typ); !ok || xk != k {
+				match = false
+				break
+			}
+		}
+		if match {
+			found = x
+		}
+	}
+	return found
+}
+
 func nak(err error) CoAResult {
 	var le *liError
 	if errors.As(err, &le) {
@@ -175,24 +212,11 @@ func nak(err error) CoAResult {
 }
 
 func (e *Engine) coaLocked(id Identity, li LIRequest, src Source) CoAResult {
-	var s *session
-	anyID := false
-	for t := TriggerType(0); t < numTriggerTypes && s == nil; t++ {
-		k, ok := id.key(t)
-		if !ok {
-			continue
-		}
-		anyID = true
-		for _, x := range e.sessions {
-			if xk, ok := x.id.key(t); ok && xk == k {
-				s = x
-				break
-			}
-		}
-	}
-	if !anyID {
+	keys := id.keys()
+	if len(keys) == 0 {
 		return nak(liErr(CauseMissingAttribute, "missingOrInvalidAttribute", "no session-identifying attribute"))
 	}
+	s := e.findSessionLocked(keys)
 	if s == nil {
 		return nak(liErr(CauseSessionNotFound, "noSuchUserOrInterface", "session not found"))
 	}
@@ -293,6 +317,7 @@ func (e *Engine) applyLILocked(s *session, li LIRequest, src Source) (bool, erro
 	}
 	e.policies[p.name] = p
 	s.radius = p
+	s.overridden = [2]bool{} // newest configuration
 	e.log.add(Entry{Time: e.now(), Event: EventConfig, Source: src, Policy: p.name, TriggerType: "username", Trigger: s.id.Username,
 		MirrorID: p.mirrorID(), Analyzer: analyzerText(r), Cause: "dynamic secure policy created"})
 	return true, nil

@@ -87,7 +87,8 @@ func (e *Engine) desiredBindingsLocked() map[bindingKey]binding {
 		b.mirrorID = p.mirrorID()
 		for _, d := range []Direction{Input, Output} {
 			k := tapKey{s.ifname, d}
-			if _, manual := e.attachments[k]; !manual {
+			// A manual attachment wins, and the mirror it removed stays removed.
+			if _, manual := e.attachments[k]; !manual && !s.overridden[d] {
 				b.taps = append(b.taps, k)
 			}
 		}
@@ -120,6 +121,12 @@ func (e *Engine) reachLocked(p *policy, cache routeCache) reachability {
 		}
 	}
 	r, err := res.r, res.err
+	if err != nil || !e.analyzerIfs[r.Interface] {
+		// No route through an analyzer interface: the VR's default analyzer, if any.
+		if dr, ok := e.defaultAnalyzerRouteLocked(p.vr, p.rule.Analyzer); ok {
+			return reachability{ok: true, route: dr}
+		}
+	}
 	if err != nil {
 		return reachability{reason: "no route"}
 	}

@@ -47,6 +47,12 @@ type session struct {
 	id     Identity
 	ifname string
 	radius *policy // RADIUS-created dynamic policy in force, or nil
+	// overridden marks the directions where a manual `ip policy
+	// secure-input|secure-output` removed the session's trigger or RADIUS
+	// mirror: it does not come back when the manual policy is removed
+	// (JunosE 11.0.2), only with newer trigger or RADIUS configuration
+	// for the session or at its next login.
+	overridden [2]bool // indexed by Direction
 
 	match    *trigger // cached bestTriggerLocked result, valid while matchGen == trigGen+1
 	matchGen uint64

@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,7 +20,10 @@ type PolicyInfo struct {
 	Reachable     bool
 	Unreachable   string // reason when !Reachable and Rule != nil
 	Via           Route
-	References    []string // "gigabitEthernet 2/0/0.100 secure-input", "subscriber sub1@erx.test on IF"
+	// ViaDefault says the analyzer is reached through its virtual
+	// router's default analyzer interface.
+	ViaDefault bool
+	References []string // "gigabitEthernet 2/0/0.100 secure-input", "subscriber sub1@erx.test on IF"
 	// Stats are the counters of the policy's analyzer delivery, shared by
 	// every list mirroring to the same analyzer address and port.
 	Stats AnalyzerStats
@@ -41,7 +45,8 @@ func (e *Engine) Policies(name string) ([]PolicyInfo, error) {
 		} else if _, ok := e.reach[p.name]; !ok {
 			r = e.reachLocked(p, nil)
 		}
-		pi := PolicyInfo{Name: p.name, VirtualRouter: p.vr, Origin: p.origin, MirrorID: p.mirrorID(), Reachable: r.ok, Unreachable: r.reason, Via: r.route}
+		pi := PolicyInfo{Name: p.name, VirtualRouter: p.vr, Origin: p.origin, MirrorID: p.mirrorID(), Reachable: r.ok, Unreachable: r.reason, Via: r.route,
+			ViaDefault: r.ok && e.defaultAnalyzers[r.route.Interface]}
 		if p.rule != nil {
 			rule := *p.rule
 			pi.Rule = &rule
@@ -101,7 +106,11 @@ func (e *Engine) WritePolicies(w io.Writer, name string) error {
 				fmt.Fprintf(&b, "  Mirror-ID: %d (%s)\n", p.MirrorID, how)
 			}
 			if p.Reachable {
-				fmt.Fprintf(&b, "  Analyzer: reachable via %s, source %s, next hop %s\n", p.Via.Interface, addrOrZero(p.Via.Source), addrOrZero(p.Via.NextHop))
+				via := p.Via.Interface
+				if p.ViaDefault {
+					via += " (default analyzer)"
+				}
+				fmt.Fprintf(&b, "  Analyzer: reachable via %s, source %s, next hop %s\n", via, addrOrZero(p.Via.Source), addrOrZero(p.Via.NextHop))
 				b.WriteString("  Mirror action: enabled\n")
 			} else {
 				fmt.Fprintf(&b, "  Analyzer: unreachable: %s\n", p.Unreachable)
@@ -186,7 +195,7 @@ func (e *Engine) WriteConfig(w io.Writer) error {
 		ifs[ifname] = append(ifs[ifname], line)
 	}
 	for _, a := range f.Analyzers {
-		add(a, "ip analyzer")
+		add(a, f.analyzerCommand(a))
 	}
 	for _, a := range f.Attachments {
 		d := "secure-input"
@@ -266,7 +275,7 @@ func (e *Engine) WriteInterfaceConfig(w io.Writer) error {
 		ifs[ifname] = append(ifs[ifname], line)
 	}
 	for _, a := range f.Analyzers {
-		add(a, "ip analyzer")
+		add(a, f.analyzerCommand(a))
 	}
 	for _, a := range f.Attachments {
 		d := "secure-input"
@@ -306,6 +315,15 @@ func (e *Engine) WriteTriggerConfig(w io.Writer, vr string) error {
 	return err
 }
 
+// analyzerCommand returns the command that puts analyzer ifname in
+// analyzer mode: `ip analyzer`, or `ip analyzer default`.
+func (f *storeFile) analyzerCommand(ifname string) string {
+	if slices.Contains(f.DefaultAnalyzers, ifname) {
+		return "ip analyzer default"
+	}
+	return "ip analyzer"
+}
+
 func vrOrDefault(vr string) string {
 	if vr == "" {
 		return "default"
@@ -321,6 +339,10 @@ func vrOrDefault(vr string) string {
 func (e *Engine) WriteIPInterface(w io.Writer, ifname string, c linecard.Counters) error {
 	e.mu.Lock()
 	analyzer := e.analyzerIfs[ifname]
+	defaultVR := ""
+	if e.defaultAnalyzers[ifname] {
+		defaultVR = e.interfaceVRLocked(ifname)
+	}
 	var atts []string
 	for _, d := range []Direction{Input, Output} {
 		n, ok := e.attachments[tapKey{ifname, d}]
@@ -337,6 +359,9 @@ func (e *Engine) WriteIPInterface(w io.Writer, ifname string, c linecard.Counter
 	b.WriteString("  Packet mirroring:\n")
 	if analyzer {
 		b.WriteString("    Analyzer interface (send only)\n")
+		if defaultVR != "" {
+			fmt.Fprintf(&b, "    Default analyzer of virtual router %s\n", defaultVR)
+		}
 		fmt.Fprintf(&b, "    Analyzer received and dropped %d, copies sent %d, bytes %d, send errors %d\n",
 			c.AnalyzerDrops, c.MirrorSent, c.MirrorSentBytes, c.MirrorSendErrors)
 	}

@@ -15,11 +15,14 @@ const storeVersion = 1
 // storeFile is the secure store's content: the static secure
 // configuration only (dynamic RADIUS policies end with their sessions).
 type storeFile struct {
-	Version     int            `json:"version"`
-	Analyzers   []string       `json:"analyzers,omitempty"`
-	Policies    []storePolicy  `json:"policies,omitempty"`
-	Attachments []storeAttach  `json:"attachments,omitempty"`
-	Triggers    []storeTrigger `json:"triggers,omitempty"`
+	Version   int      `json:"version"`
+	Analyzers []string `json:"analyzers,omitempty"`
+	// DefaultAnalyzers are the analyzers that are their virtual
+	// router's default analyzer (`ip analyzer default`).
+	DefaultAnalyzers []string       `json:"default_analyzers,omitempty"`
+	Policies         []storePolicy  `json:"policies,omitempty"`
+	Attachments      []storeAttach  `json:"attachments,omitempty"`
+	Triggers         []storeTrigger `json:"triggers,omitempty"`
 }
 
 type storePolicy struct {
@@ -53,6 +56,10 @@ func (e *Engine) snapshotLocked() storeFile {
 		f.Analyzers = append(f.Analyzers, n)
 	}
 	sort.Strings(f.Analyzers)
+	for n := range e.defaultAnalyzers {
+		f.DefaultAnalyzers = append(f.DefaultAnalyzers, n)
+	}
+	sort.Strings(f.DefaultAnalyzers)
 	for _, p := range e.policies {
 		if p.origin != OriginStatic {
 			continue
@@ -126,6 +133,16 @@ func (e *Engine) Load() error {
 				bad = append(bad, fmt.Errorf("ip analyzer on %s: %w", n, err))
 			}
 		}
+	}
+	for _, n := range f.DefaultAnalyzers {
+		if !e.analyzerIfs[n] {
+			bad = append(bad, fmt.Errorf("ip analyzer default on %s: not an analyzer", n))
+			continue
+		}
+		if e.defaultAnalyzers == nil {
+			e.defaultAnalyzers = map[string]bool{}
+		}
+		e.defaultAnalyzers[n] = true
 	}
 	for _, sp := range f.Policies {
 		if err := validPolicyName(sp.Name); err != nil {

@@ -217,10 +217,15 @@ func (e *Engine) AddTrigger(vr string, t TriggerType, value, policyName string, 
 	e.trigGen++
 	tr := &trigger{key: k, policy: policyName, disable: disable}
 	e.triggers[k] = tr
-	// Newest configuration wins on sessions already logged in.
+	// Newest configuration wins on sessions already logged in, also over
+	// a mirror a manual attachment removed (where that attachment is
+	// still in place, it keeps winning).
 	for _, s := range e.sessions {
-		if best := e.triggerLocked(s); best == tr && s.radius != nil {
-			e.removeDynamicLocked(s, "replaced by CLI trigger")
+		if best := e.triggerLocked(s); best == tr {
+			s.overridden = [2]bool{}
+			if s.radius != nil {
+				e.removeDynamicLocked(s, "replaced by CLI trigger")
+			}
 		}
 	}
 	e.logConfig(who, Trigger{Type: t, Value: k.value, Policy: policyName, Disable: disable}.String(), policyName)

@@ -40,13 +40,13 @@ import (
 //
 // It prints p50/p99/max over the cycles; there is no threshold. The
 // environment variable ERX_BENCH_MIRROR_LATENCY=1 enables it;
-// ERX_BENCH_MIRROR_CYCLES sets the cycles (default 30).
+// ERX_BENCH_MIRROR_CYCLES sets the cycles (default 100).
 
 func TestMirrorStartLatency(t *testing.T) {
 	if os.Getenv("ERX_BENCH_MIRROR_LATENCY") == "" {
 		t.Skip("set ERX_BENCH_MIRROR_LATENCY=1 (make bench) to measure the mirror start latency")
 	}
-	cycles := 30
+	cycles := 100
 	if n, err := strconv.Atoi(os.Getenv("ERX_BENCH_MIRROR_CYCLES")); err == nil && n > 0 {
 		cycles = n
 	}

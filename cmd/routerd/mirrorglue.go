@@ -78,3 +78,18 @@ func (n routeNotifier) AddRoute(vr string, rt linecard.Route) error {
 func (n routeNotifier) DeleteRoute(vr string, rt linecard.Route) error {
 	return n.changed(n.Engine.DeleteRoute(vr, rt))
 }
+
+// Static ARP entries are the next hop of a default analyzer
+// (`ip analyzer default`) whose analyzer is not on its subnet.
+
+func (n routeNotifier) AddStaticARP(name string, ip netip.Addr, mac [6]byte) error {
+	return n.changed(n.Engine.AddStaticARP(name, ip, mac))
+}
+
+func (n routeNotifier) DeleteARP(name string, ip netip.Addr) error {
+	return n.changed(n.Engine.DeleteARP(name, ip))
+}
+
+func (n routeNotifier) ClearARP(name string) error {
+	return n.changed(n.Engine.ClearARP(name))
+}

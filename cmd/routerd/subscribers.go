@@ -44,7 +44,7 @@ func (r *router) newSubscribers() error {
 	}
 	subs.SetMirrorCoA(func(c subscribers.CoARequest) (bool, radius.ErrorCause) {
 		res := r.mirror.HandleCoA(mirror.Identity{AcctSessionID: c.AcctSessionID, Username: c.Username,
-			Address: c.Address, CallingStationID: c.CallingStationID, NASPortID: c.NASPortID},
+			Address: c.Address, VirtualRouter: c.VirtualRouter, CallingStationID: c.CallingStationID, NASPortID: c.NASPortID},
 			liRequest(c.Mirror), c.From.String())
 		return res.ACK, radius.ErrorCause(res.Cause)
 	})

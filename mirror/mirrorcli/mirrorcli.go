@@ -92,7 +92,7 @@ func triggerType(req *command.Request) (mirror.TriggerType, error) {
 //	mirror TRIGGER VALUE ip secure-policy-list NAME / no ...      (Global)
 //	mirror disable TRIGGER VALUE / no ...                         (Global)
 //	ip policy secure-input|secure-output NAME / no ...            (Interface)
-//	ip analyzer / no ip analyzer                                  (Interface)
+//	ip analyzer [default] / no ip analyzer                        (Interface)
 //
 // All but mirror-enable are visible only with mirror access; mirror-enable
 // is visible at privilege 15 (or the level `privilege` re-maps it to) and,
@@ -339,12 +339,16 @@ func commands(e *mirror.Engine, admits func(*command.Context) bool) []*command.C
 			return e.Detach(ifn, direction(req), who(ctx))
 		},
 	}, {
-		Syntax: "ip analyzer", Modes: ifModes, Privilege: 10, Visible: Visible,
-		Help: command.Help{"ip": "Configure IP parameters", "analyzer": "Make the interface a send-only analyzer interface"},
-		Run: func(ctx *command.Context, _ *command.Request) error {
+		Syntax: "ip analyzer [default]", Modes: ifModes, Privilege: 10, Visible: Visible,
+		Help: command.Help{"ip": "Configure IP parameters", "analyzer": "Make the interface a send-only analyzer interface",
+			"default": "Make it the virtual router's default analyzer interface"},
+		Run: func(ctx *command.Context, req *command.Request) error {
 			ifn, err := ifName(ctx)
 			if err != nil {
 				return err
+			}
+			if req.Keyword("default") {
+				return e.SetDefaultAnalyzer(ifn, who(ctx))
 			}
 			return e.SetAnalyzerInterface(ifn, true, who(ctx))
 		},

@@ -116,6 +116,8 @@ var mirrorLines = []struct {
 	{command.ConfigIf, "no ip policy secure-input"},
 	{command.ConfigIf, "ip analyzer"},
 	{command.ConfigIf, "no ip analyzer"},
+	{command.ConfigIf, "ip analyzer default"},
+	{command.ConfigIf, "no ip analyzer default"},
 	{command.ConfigSubif, "ip policy secure-input LI-1"},
 }
 

@@ -66,7 +66,7 @@ type Config struct {
 	ICMPRate       int        // ICMP errors per second per interface; default 100
 	ICMPBurst      int        // default 10
 	BroadcastRate  int        // broadcast frames per second per interface; default 1000
-	BroadcastBurst int        // default 100
+	BroadcastBurst int        // default 1000: a second's worth (a herd of PPPoE clients' PADIs after an outage)
 	BatchSize      int        // frames per receive batch; default 64
 	// WorkerCPUs pins forwarding worker i (in port, then queue order) to
 	// CPU WorkerCPUs[i%len] on a locked OS thread; empty leaves placement
@@ -211,7 +211,7 @@ func New(cfg Config, ports ...PortConfig) (*Engine, error) {
 		cfg.BroadcastRate = 1000
 	}
 	if cfg.BroadcastBurst == 0 {
-		cfg.BroadcastBurst = 100
+		cfg.BroadcastBurst = 1000
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 64

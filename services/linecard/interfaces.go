@@ -38,10 +38,10 @@ func (e *Engine) AddLoopback(name string) error {
 	return err
 }
 
-// DeleteInterface removes a VLAN subinterface, loopback or PPPoE
+// DeleteInterface removes a VLAN subinterface, loopback, or PPPoE or IP
 // subscriber interface with its addresses, routes through it, ARP entries
-// and taps (and, for a VLAN subinterface, the PPPoE subscriber interfaces
-// over it). Physical interfaces cannot be deleted.
+// and taps (and, for a VLAN subinterface, the subscriber interfaces over
+// it). Physical interfaces cannot be deleted.
 func (e *Engine) DeleteInterface(name string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

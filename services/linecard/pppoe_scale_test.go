@@ -3,6 +3,9 @@ package linecard
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/erxos/erx/services/linecard/port/memport"
 )
 
 // TestPPPoESessionTable fills a parent with sessions across the table's
@@ -68,5 +71,39 @@ func BenchmarkAddPPPoEInterface(b *testing.B) {
 	for range b.N {
 		must(b, l.e.AddPPPoEInterface("ge-0.0.40000", "ge-0", 40000, macSub))
 		must(b, l.e.DeleteInterface("ge-0.0.40000"))
+	}
+}
+
+// TestPADIHerdPassesStormControl: with the default broadcast limit, a
+// herd of PPPoE clients sending their PADIs at once (as after an outage)
+// all reach the control plane, whose PPPoE engine polices PADIs per
+// client; only what exceeds a second's worth counts as a storm.
+func TestPADIHerdPassesStormControl(t *testing.T) {
+	r0, _ := memport.Pair("r0", macR0, "h0", macH0)
+	r1, _ := memport.Pair("r1", macR1, "h1", macH1)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) // no refill during the herd
+	cp := &fakeControl{}
+	e, err := New(Config{Control: cp, Clock: func() time.Time { return clock }},
+		PortConfig{Port: r0, Interface: "ge-0"}, PortConfig{Port: r1, Interface: "ge-1"})
+	must(t, err)
+	w := newWorker(e, 0, e.ports[0], 0, 8)
+	const herd = 1000
+	for i := range herd + 5 {
+		src := [6]byte{2, 0x5c, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+		f := make([]byte, 14+6+4)
+		copy(f, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		copy(f[6:], src[:])
+		f[12], f[13] = 0x88, 0x63                    // PPPoE discovery
+		copy(f[14:], []byte{0x11, 0x09, 0, 0, 0, 4}) // PADI
+		copy(f[20:], []byte{0x01, 0x01, 0, 0})       // Service-Name ""
+		w.batch.Fill(0, f)
+		w.process(1)
+	}
+	c, _ := e.Counters("ge-0")
+	cp.mu.Lock()
+	punted := len(cp.punted)
+	cp.mu.Unlock()
+	if punted != herd || c.Drops[DropBroadcastStorm] != 5 {
+		t.Fatalf("%d of %d PADIs punted, %d storm drops (want %d, 5)", punted, herd+5, c.Drops[DropBroadcastStorm], herd)
 	}
 }

@@ -76,8 +76,9 @@ func (e *Engine) HandleCoA(ctx context.Context, req *erxradius.DynamicRequest) (
 		if h == nil {
 			return false, erxradius.CauseUnsupportedService, nil
 		}
+		vr, _ := erxradius.ERXString(req.Packet, erxradius.ERXVirtualRouterName)
 		ack, cause := h(CoARequest{AcctSessionID: q.AcctSessionID, Username: q.Username, Address: q.Address,
-			CallingStationID: csid, NASPortID: nasPortID, Mirror: m, From: req.Source})
+			CallingStationID: csid, NASPortID: nasPortID, VirtualRouter: vr, Mirror: m, From: req.Source})
 		return ack, cause, nil
 	}
 	if !ok {

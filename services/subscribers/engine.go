@@ -93,9 +93,13 @@ type IPoEConfig struct {
 // CoA-Request carrying lawful-intercept VSAs.
 type CoARequest struct {
 	AcctSessionID, Username, CallingStationID, NASPortID string
-	Address                                              netip.Addr
-	Mirror                                               erxradius.Mirror
-	From                                                 netip.AddrPort
+	// VirtualRouter scopes Username and Address: the request's
+	// ERX-Virtual-Router-Name (VSA 4874-1); "" is the dynamic-request
+	// server's, the default virtual router.
+	VirtualRouter string
+	Address       netip.Addr
+	Mirror        erxradius.Mirror
+	From          netip.AddrPort
 }
 
 // MirrorCoA acts on the mirroring VSAs of a CoA-Request (the lead connects

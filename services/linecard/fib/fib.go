@@ -87,7 +87,7 @@ type Table struct {
 
 	mu     sync.Mutex
 	routes map[netip.Prefix][]*Route // all candidates per prefix, best first
-	via    map[uint32]int             // candidates per IfIndex (Via)
+	via    map[uint32]int            // candidates per IfIndex (Via)
 	chunks int
 }
 
