@@ -117,9 +117,16 @@ func TestLabConfigRoundTrip(t *testing.T) {
 		}
 	}
 	a.Stop()
+	replayShown(t, ports, first)
+}
 
-	// The fresh router's flash holds only the shown configuration (which
-	// carries the administrator: same password, the first lab's key).
+// replayShown starts a fresh routerd whose flash holds only first, the
+// `show configuration` of another router (which carries the
+// administrator: same password, the first lab's key), and checks that it
+// replays every line and shows the same configuration. It returns the
+// running fresh router.
+func replayShown(t *testing.T, ports []string, first string) *lab.Lab {
+	t.Helper()
 	b := lab.New(t, lab.Config{Ports: ports})
 	if err := os.WriteFile(filepath.Join(b.FlashDir(), "system.cnf"), []byte(first), 0o600); err != nil {
 		t.Fatal(err)
@@ -136,6 +143,7 @@ func TestLabConfigRoundTrip(t *testing.T) {
 	if x != y {
 		t.Errorf("show configuration differs after the round trip\n--- first\n%s\n--- replayed\n%s\n--- diff\n%s", first, second, lineDiff(x, y))
 	}
+	return b
 }
 
 // lineDiff lists lines only in a (-) or only in b (+), in order.

@@ -57,16 +57,7 @@ func TestMirrorDefaultAnalyzer(t *testing.T) {
 		m := *m
 		m.t = t
 		m.Restart()
-		// The data ports come up after the CLI does: wait (bounded) until
-		// the router forwards again before counting packets.
-		up := false
-		for i := 0; i < 20 && !up; i++ {
-			_, err := m.In(m.src, "ping", "-n", "-c", "1", "-W", "1", "-p", "ff", mirDst)
-			up = err == nil
-		}
-		if !up {
-			m.fatalf("no forwarding after the restart")
-		}
+		m.WaitForwarding(m.src, mirDst)
 		checkPolicy(&m, reachable...)
 		m.checkTraffic(2, "f2", sid)
 	})

@@ -340,6 +340,7 @@ func TestMirrorStaticInterface(t *testing.T) {
 		m := *m
 		m.t = t
 		m.Restart()
+		m.WaitForwarding(m.src, mirDst)
 		// The secure log is volatile: what was logged before is gone.
 		if log := m.ssh("mirror-enable\nshow mirror log"); strings.Contains(log, "ip policy secure-input "+mirPolicy) ||
 			!strings.Contains(log, "secure configuration restored") {

@@ -305,6 +305,19 @@ func (l *Lab) Restart() {
 	l.Start()
 }
 
+// WaitForwarding waits, bounded, until a ping from namespace ns reaches
+// dst through the router: after a (re)start the CLI answers before the
+// data ports have come up and the configuration has been replayed.
+func (l *Lab) WaitForwarding(ns, dst string) {
+	l.t.Helper()
+	for range 20 {
+		if _, err := l.In(ns, "ping", "-n", "-c", "1", "-W", "1", dst); err == nil {
+			return
+		}
+	}
+	l.t.Fatalf("no forwarding from %s to %s within 20 pings; console:\n%s", ns, dst, l.Console())
+}
+
 // SSHUser runs command lines on the router as user, logging in with a
 // password (for users other than the seeded administrator, e.g. one at a
 // lower privilege level).

@@ -137,7 +137,10 @@ func (e *Engine) tickTimers() {
 	tbl := *e.ifaces.Load()
 	for i := range tbl {
 		ifc := tbl[i].Load()
-		if ifc == nil {
+		if ifc == nil || ifc.kind == PPPoESub || ifc.kind == IPoESub {
+			// A subscriber interface sends to its peer's known MAC
+			// and never resolves a neighbour: nothing to time out,
+			// and tens of thousands of them made every tick O(n).
 			continue
 		}
 		if n := ifc.arp.Tick(now); n > 0 {

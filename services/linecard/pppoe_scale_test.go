@@ -2,6 +2,7 @@ package linecard
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -105,5 +106,37 @@ func TestPADIHerdPassesStormControl(t *testing.T) {
 	cp.mu.Unlock()
 	if punted != herd || c.Drops[DropBroadcastStorm] != 5 {
 		t.Fatalf("%d of %d PADIs punted, %d storm drops (want %d, 5)", punted, herd+5, c.Drops[DropBroadcastStorm], herd)
+	}
+}
+
+// TestTimersSkipSubscriberInterfaces: the 100 ms timer tick visits the
+// interfaces that resolve neighbours, not the subscriber interfaces (whose
+// peer MAC is known), so it does not grow with the subscribers. An entry
+// planted in a PPPoE subscriber interface's table outlives its timers;
+// the same entry on the access interface ages out.
+func TestTimersSkipSubscriberInterfaces(t *testing.T) {
+	r0, _ := memport.Pair("r0", macR0, "h0", macH0)
+	r1, _ := memport.Pair("r1", macR1, "h1", macH1)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e, err := New(Config{Control: &fakeControl{}, Clock: func() time.Time { return clock }},
+		PortConfig{Port: r0, Interface: "ge-0"}, PortConfig{Port: r1, Interface: "ge-1"})
+	must(t, err)
+	must(t, e.AddPPPoEInterface("ge-0.0.1", "ge-0", 1, macSub))
+	sub, err := e.lookup("ge-0.0.1")
+	must(t, err)
+	phys, err := e.lookup("ge-0")
+	must(t, err)
+	ip := netip.MustParseAddr("10.0.1.9")
+	sub.arp.Input(ip, macH0, true, clock)
+	phys.arp.Input(ip, macH0, true, clock)
+	for range 3 { // reachable → stale → gone, on the ticked table
+		clock = clock.Add(24 * time.Hour)
+		e.tickTimers()
+	}
+	if len(phys.arp.Entries()) != 0 {
+		t.Fatal("the access interface's entry did not age out")
+	}
+	if len(sub.arp.Entries()) != 1 {
+		t.Fatal("the timer tick visited the PPPoE subscriber interface")
 	}
 }

@@ -198,7 +198,16 @@ type access struct {
 	leases   map[[6]byte]*live // IPoE, by MAC
 	grants   map[[6]byte]Grant // IPoE authorizations waiting for the bind
 	mu       sync.Mutex        // guards the maps and pppoe/dhcp pointers
+	// gw is the gateway found by scanning every interface (unnumbered
+	// access interface), reused for gatewayTTL: the scan grows with the
+	// subscribers' own interfaces. Guarded by mu.
+	gw   netip.Addr
+	gwAt time.Time
 }
+
+// gatewayTTL is how long an unnumbered access interface's gateway (a
+// loopback's address) is reused before the interfaces are scanned again.
+const gatewayTTL = time.Second
 
 // New returns a running engine. Call Close to stop it.
 func New(cfg Config) (*Engine, error) {
@@ -962,7 +971,9 @@ func (h *pppoeHandler) SessionEnded(ps *pppoe.Session, cause subscriber.Cause) {
 }
 
 // gateway picks the IPCP address of the router for subscribers on a: the
-// interface's address, else a loopback's, else any address in its VR.
+// interface's address, else a loopback's, else any address in its VR (the
+// last two found by a scan that is reused for gatewayTTL, so an address
+// change reaches new logins within a second).
 func (e *Engine) gateway(a *access) netip.Addr {
 	// The access interface's own address needs no scan of every
 	// interface (which grows with the subscribers: O(n) per login).
@@ -970,6 +981,22 @@ func (e *Engine) gateway(a *access) netip.Addr {
 		vrName(in.VirtualRouter) == vrName(a.vr) {
 		return in.Addresses[0].Addr()
 	}
+	now := time.Now()
+	a.mu.Lock()
+	gw, at := a.gw, a.gwAt
+	a.mu.Unlock()
+	if gw.IsValid() && now.Sub(at) < gatewayTTL && now.Sub(at) >= 0 {
+		return gw
+	}
+	gw = e.scanGateway(a)
+	a.mu.Lock()
+	a.gw, a.gwAt = gw, now
+	a.mu.Unlock()
+	return gw
+}
+
+// scanGateway is gateway's search of every interface.
+func (e *Engine) scanGateway(a *access) netip.Addr {
 	var loop, any netip.Addr
 	for _, in := range e.cfg.DataPlane.Interfaces() {
 		if len(in.Addresses) == 0 || vrName(in.VirtualRouter) != vrName(a.vr) {

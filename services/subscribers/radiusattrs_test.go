@@ -1,4 +1,4 @@
-package subscribers
+package subscribers_test
 
 import (
 	"context"
@@ -19,14 +19,14 @@ import (
 	"github.com/erxos/erx/services/access/subscriber"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/header"
-	"github.com/erxos/erx/services/linecard/port"
 	"github.com/erxos/erx/services/linecard/port/memport"
+	"github.com/erxos/erx/services/subscribers"
 )
 
-// cutLink is a memLink whose frames to and from one client MAC can be
-// cut, as if that subscriber's line went dead while the others stay up.
+// cutLink is a Link whose frames to and from one client MAC can be cut,
+// as if that subscriber's line went dead while the others stay up.
 type cutLink struct {
-	*memLink
+	pppoetest.Link
 	mu  sync.Mutex
 	cut map[[6]byte]bool
 }
@@ -46,7 +46,7 @@ func (c *cutLink) setCut(mac [6]byte) {
 // ReadFrame drops the frames sent to a cut MAC.
 func (c *cutLink) ReadFrame(buf []byte) (int, error) {
 	for {
-		n, err := c.memLink.ReadFrame(buf)
+		n, err := c.Link.ReadFrame(buf)
 		if err != nil || n < 6 || !c.isCut(buf[:6]) {
 			return n, err
 		}
@@ -58,7 +58,7 @@ func (c *cutLink) WriteFrame(f []byte) error {
 	if len(f) >= 12 && c.isCut(f[6:12]) {
 		return nil
 	}
-	return c.memLink.WriteFrame(f)
+	return c.Link.WriteFrame(f)
 }
 
 // padt builds a bare PADT from the client mac for session sid.
@@ -110,14 +110,15 @@ padt Cleartext-Password := "pw"
 lost Cleartext-Password := "pw"
 
 timeout Cleartext-Password := "pw"
-	Session-Timeout = 1
+	Session-Timeout = 3
 
 clear Cleartext-Password := "pw"
 `})
 
-	r0, h0 := memport.Pair("r0", macR0, "h0", macH0)
-	r1, h1 := memport.Pair("r1", macR1, "h1", macH1)
-	cp := &cpShim{}
+	macR0 := [6]byte{0x02, 0xee, 0, 0, 0, 0x10}
+	r0, h0 := memport.Pair("r0", macR0, "h0", [6]byte{0x02, 0xaa, 0, 0, 0, 0x02})
+	r1, h1 := memport.Pair("r1", [6]byte{0x02, 0xee, 0, 0, 0, 0x11}, "h1", [6]byte{0x02, 0xbb, 0, 0, 0, 0x02})
+	cp := &shimCP{}
 	const access, core = "gigabitEthernet 1/0/0", "gigabitEthernet 1/0/1"
 	lc, err := linecard.New(linecard.Config{Control: cp}, linecard.PortConfig{Port: r0, Interface: access},
 		linecard.PortConfig{Port: r1, Interface: core})
@@ -135,11 +136,11 @@ clear Cleartext-Password := "pw"
 	} {
 		must(t, pools.Server(p.vr).AddRange(p.name, netip.MustParseAddr(p.from), netip.MustParseAddr(p.to)))
 	}
-	// Keepalives every 250 ms: a silent client is down after three
+	// Keepalives every 400 ms: a silent client is down after three
 	// unanswered ones.
-	e, err := New(Config{DataPlane: lc, Pools: pools, Hostname: "host1", EchoInterval: 250 * time.Millisecond})
+	e, err := subscribers.New(subscribers.Config{DataPlane: lc, Pools: pools, Hostname: "host1", EchoInterval: 400 * time.Millisecond})
 	must(t, err)
-	cp.set(e)
+	cp.e = e
 	must(t, lc.Start())
 	srv := func(a netip.AddrPort) erxradius.Config {
 		return erxradius.Config{Servers: []erxradius.ServerConfig{{Addr: a, Secret: fr.Secret, Timeout: 2 * time.Second}},
@@ -147,17 +148,17 @@ clear Cleartext-Password := "pw"
 	}
 	must(t, e.SetRADIUS(srv(fr.AuthAddr), srv(fr.AcctAddr)))
 	e.SetAccounting(true, 0)
-	must(t, e.SetPPPoE(access, &PPPoEConfig{Auth: []ppp.AuthProtocol{ppp.AuthCHAP, ppp.AuthPAP}}))
-	link := &cutLink{memLink: &memLink{p: h0, b: port.NewBatch(1, port.DefaultBufSize)}, cut: map[[6]byte]bool{}}
+	must(t, e.SetPPPoE(access, &subscribers.PPPoEConfig{Auth: []ppp.AuthProtocol{ppp.AuthCHAP, ppp.AuthPAP}}))
+	link := &cutLink{Link: pppoetest.MemPortLink(h0), cut: map[[6]byte]bool{}}
 	emu := pppoetest.NewEmulator(link)
 	var logouts sync.Map // username → subscriber.Cause
 	var nLogout atomic.Int32
-	cancelSub := e.Subscribe("radiusattrs", func(ev Event) {
-		if ev.Type == EventLogout {
+	cancelSub := e.Subscribe("radiusattrs", func(ev subscribers.Event) {
+		if ev.Type == subscribers.EventLogout {
 			logouts.Store(ev.Session.Username, ev.Cause)
 			nLogout.Add(1)
 		}
-	}, ConsumerOptions{Sync: true})
+	}, subscribers.ConsumerOptions{Sync: true})
 	t.Cleanup(func() {
 		_ = emu.Close()
 		cancelSub()
@@ -183,10 +184,10 @@ clear Cleartext-Password := "pw"
 		sessions[user], macs[user] = s, mac
 		return s
 	}
-	active := func(user string) Session {
+	active := func(user string) subscribers.Session {
 		t.Helper()
-		ss := waitActive(ctx, e, Query{Username: user})
-		if len(ss) != 1 || ss[0].State != StateActive {
+		ss := waitActive(ctx, e, subscribers.Query{Username: user})
+		if len(ss) != 1 || ss[0].State != subscribers.StateActive {
 			t.Fatalf("%s: table %+v", user, ss)
 		}
 		return ss[0]
@@ -253,7 +254,7 @@ clear Cleartext-Password := "pw"
 		if !hasRoute("isp") || hasRoute("default") {
 			t.Fatalf("host route %v: in isp %v, in default %v", host, hasRoute("isp"), hasRoute("default"))
 		}
-		if got := e.Table().Find(Query{VirtualRouter: "isp"}); len(got) != 1 || got[0].Username != "vr" {
+		if got := e.Table().Find(subscribers.Query{VirtualRouter: "isp"}); len(got) != 1 || got[0].Username != "vr" {
 			t.Fatalf("show subscribers virtual-router isp: %+v", got)
 		}
 	})
@@ -301,13 +302,13 @@ clear Cleartext-Password := "pw"
 	dial("clear", 0x37)
 	padtSes, lostSes := active("padt"), active("lost")
 	active("clear")
-	must(t, link.memLink.WriteFrame(padt(macR0, macs["padt"], padtSes.PPPoESessionID)))
+	must(t, link.Link.WriteFrame(padt(macR0, macs["padt"], padtSes.PPPoESessionID)))
 	link.setCut(macs["lost"])
-	if n := e.Logout(Query{Username: "clear"}, subscriber.CauseAdminReset); n != 1 { // what `logout subscribers` does
+	if n := e.Logout(subscribers.Query{Username: "clear"}, subscriber.CauseAdminReset); n != 1 { // what `logout subscribers` does
 		t.Fatalf("logout: %d sessions", n)
 	}
 	must(t, sessions["gold"].Close()) // LCP Terminate-Request, then PADT
-	dial("timeout", 0x38)             // Session-Timeout = 1 s
+	dial("timeout", 0x38)             // Session-Timeout = 3 s
 	select {
 	case <-sessions["timeout"].Down():
 	case <-ctx.Done():
@@ -333,7 +334,7 @@ clear Cleartext-Password := "pw"
 	}
 	// The sessions that were not torn down are still up.
 	for _, user := range []string{"silver", "vr", "interim"} {
-		if ss := e.Table().Find(Query{Username: user}); len(ss) != 1 || ss[0].State != StateActive {
+		if ss := e.Table().Find(subscribers.Query{Username: user}); len(ss) != 1 || ss[0].State != subscribers.StateActive {
 			t.Errorf("%s: %+v", user, ss)
 		}
 	}
@@ -342,17 +343,5 @@ clear Cleartext-Password := "pw"
 	}
 	for _, user := range []string{"silver", "vr", "interim", "padt", "clear"} {
 		_ = sessions[user].Close()
-	}
-}
-
-// waitActive waits until the sessions matching q are active (a client
-// can be up before the router has installed it) and returns them.
-func waitActive(ctx context.Context, e *Engine, q Query) []Session {
-	for {
-		ss := e.Table().Find(q)
-		if len(ss) > 0 && ss[0].State == StateActive || ctx.Err() != nil {
-			return ss
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

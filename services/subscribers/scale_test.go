@@ -25,7 +25,7 @@ import (
 // emulator on its far end, a core port), the subscriber engine as its
 // control plane, and a RADIUS server (fake or FreeRADIUS) on loopback.
 type scaleRig struct {
-	retry time.Duration
+	retry time.Duration // the emulator's retransmission interval
 	lc    *linecard.Engine
 	e     *subscribers.Engine
 	emu   *pppoetest.Emulator
@@ -33,7 +33,7 @@ type scaleRig struct {
 	baseIfaces int
 	closeOnce  sync.Once
 	closeAll   func()
-	dbg        func() string
+	ports      func() string // the memory ports' drops
 }
 
 type scaleConfig struct {
@@ -46,6 +46,9 @@ type scaleConfig struct {
 	bcastRate int
 	retry     time.Duration // the emulator's retransmission interval
 	padiRate  float64       // subscribers.Config.PADIRate
+	// unnumbered leaves the access interface without an address: the
+	// subscribers' gateway is loopback 0's.
+	unnumbered bool
 }
 
 const scaleAccess = "gigabitEthernet 1/0/0"
@@ -58,7 +61,12 @@ func newScaleRig(t testing.TB, c scaleConfig) *scaleRig {
 	lc, err := linecard.New(linecard.Config{Control: shim, BroadcastRate: c.bcastRate, BroadcastBurst: c.bcastRate}, linecard.PortConfig{Port: r0, Interface: scaleAccess},
 		linecard.PortConfig{Port: r1, Interface: "gigabitEthernet 1/0/1"})
 	must(t, err)
-	must(t, lc.AddAddress(scaleAccess, netip.MustParsePrefix("100.127.255.254/32")))
+	if c.unnumbered { // the E Series way: the gateway is a loopback's address
+		must(t, lc.AddLoopback("loopback 0"))
+		must(t, lc.AddAddress("loopback 0", netip.MustParsePrefix("100.127.255.254/32")))
+	} else {
+		must(t, lc.AddAddress(scaleAccess, netip.MustParsePrefix("100.127.255.254/32")))
+	}
 	must(t, lc.AddAddress("gigabitEthernet 1/0/1", netip.MustParsePrefix("10.0.2.1/24")))
 	pools := &pool.Registry{}
 	must(t, pools.Server("default").AddRange("subs", c.pool[0], c.pool[1]))
@@ -74,7 +82,7 @@ func newScaleRig(t testing.TB, c scaleConfig) *scaleRig {
 	e.SetAccounting(true, 0)
 	must(t, e.SetPPPoE(scaleAccess, &subscribers.PPPoEConfig{Auth: []ppp.AuthProtocol{ppp.AuthPAP, ppp.AuthCHAP}}))
 	r := &scaleRig{retry: c.retry, lc: lc, e: e, emu: pppoetest.NewEmulator(pppoetest.MemPortLink(h0)), baseIfaces: len(lc.Interfaces())}
-	r.dbg = func() string {
+	r.ports = func() string {
 		return fmt.Sprintf("dropped toward the router %d, toward the subscribers %d", r0.Stats().RxDropped, h0.Stats().RxDropped)
 	}
 	r.closeAll = func() {
@@ -187,7 +195,8 @@ func TestScaleHold(t *testing.T) {
 
 	start := time.Now()
 	res := r.login(ctx, 0, n, 64)
-	t.Logf("login of %d: %v (latency p50 %v p99 %v) pppoe %+v", n, time.Since(start), res.Latencies[len(res.Latencies)/2], res.Latencies[len(res.Latencies)*99/100], r.dbg())
+	t.Logf("login of %d: %v (latency p50 %v, p99 %v; memory ports: %s)", n, time.Since(start),
+		pct(res.Latencies, 50), pct(res.Latencies, 99), r.ports())
 	if len(res.Up) != n {
 		t.Fatalf("%d of %d logged in; failures %v", len(res.Up), n, res.Failures)
 	}
@@ -242,5 +251,36 @@ func TestPADIRate(t *testing.T) {
 	offered := 20 - res.Failures["discovery: no PADO"]
 	if offered < 5 || offered > 8 {
 		t.Fatalf("%d of 20 PADIs answered with PADIRate 5; failures %v", offered, res.Failures)
+	}
+}
+
+// TestUnnumberedGateway: on an access interface without an address the
+// subscribers' gateway is loopback 0's; the scan that finds it is reused
+// for a second, after which an address change reaches new logins.
+func TestUnnumberedGateway(t *testing.T) {
+	rad := radiustest.NewFakeServer(t, "s3cret")
+	for i := range 3 {
+		rad.SetUser(fmt.Sprintf("sub%d", i), radiustest.User{Password: "pw"})
+	}
+	r := newScaleRig(t, scaleConfig{radius: erxradius.ServerConfig{Addr: rad.Addr, Secret: "s3cret"}, acctAddr: rad.Addr,
+		echo: -1, retry: time.Second, unnumbered: true,
+		pool: [2]netip.Addr{netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("100.64.0.100")}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard only
+	defer cancel()
+	gw := func(i int) netip.Addr {
+		res := r.login(ctx, i, 1, 1)
+		if len(res.Up) != 1 {
+			t.Fatalf("login %d: %v", i, res.Failures)
+		}
+		return res.Up[0].Gateway()
+	}
+	if g := gw(0); g != netip.MustParseAddr("100.127.255.254") {
+		t.Fatalf("gateway %v, want loopback 0's 100.127.255.254", g)
+	}
+	must(t, r.lc.DeleteAddress("loopback 0", netip.MustParsePrefix("100.127.255.254/32")))
+	must(t, r.lc.AddAddress("loopback 0", netip.MustParsePrefix("100.127.255.253/32")))
+	time.Sleep(1100 * time.Millisecond) // past gatewayTTL
+	if g := gw(1); g != netip.MustParseAddr("100.127.255.253") {
+		t.Fatalf("gateway after the address change %v, want 100.127.255.253", g)
 	}
 }

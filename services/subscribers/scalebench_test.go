@@ -29,9 +29,12 @@ import (
 // bench-subscribers). Tuning: ERX_BENCH_CONCURRENCY (logins in flight,
 // default 256), ERX_BENCH_ECHO (keepalive, default 10s), ERX_BENCH_HOLD
 // (default 30s), ERX_BENCH_BCAST (the line card's broadcast limit per
-// port, i.e. PADIs/s; default: the line card's), ERX_BENCH_CPUPROFILE (a
-// file: CPU profile of the ramp), ERX_BENCH_MEMPROFILE (a file: heap
-// profile with the sessions held).
+// port, i.e. PADIs/s; default: the line card's), ERX_BENCH_UNNUMBERED=1
+// (the access interface has no address, the gateway is a loopback's),
+// ERX_BENCH_CPUPROFILE (a
+// file: CPU profile of the ramp), ERX_BENCH_HOLDPROFILE (the same of the
+// hold), ERX_BENCH_MEMPROFILE (a file: heap profile with the sessions
+// held).
 func BenchmarkSubscribers(b *testing.B) {
 	if os.Getenv("ERX_BENCH_SUBSCRIBERS") != "1" {
 		b.Skip("set ERX_BENCH_SUBSCRIBERS=1 (make bench-subscribers)")
@@ -72,8 +75,8 @@ func BenchmarkSubscribers(b *testing.B) {
 
 	r := newScaleRig(b, scaleConfig{radius: erxradius.ServerConfig{Addr: fr.AuthAddr, Secret: fr.Secret, Timeout: 5 * time.Second},
 		acctAddr: fr.AcctAddr, echo: echo, retry: 3 * time.Second, bcastRate: envInt("ERX_BENCH_BCAST", 0),
-		padiRate: float64(envInt("ERX_BENCH_BCAST", 0)),
-		pool:     [2]netip.Addr{netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("100.65.255.254")}})
+		padiRate: float64(envInt("ERX_BENCH_BCAST", 0)), unnumbered: os.Getenv("ERX_BENCH_UNNUMBERED") == "1",
+		pool: [2]netip.Addr{netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("100.65.255.254")}})
 	heap0, rss0 := memNow()
 	prof0 := profileSplit()
 
@@ -126,9 +129,20 @@ func BenchmarkSubscribers(b *testing.B) {
 	}
 
 	// Hold them: keepalives running, nothing else.
+	if f := os.Getenv("ERX_BENCH_HOLDPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+	}
 	ru1 := rusage()
 	time.Sleep(hold)
 	holdCPU := rusage() - ru1
+	pprof.StopCPUProfile()
 	sent, replies, echoErr := r.echoed(ctx, up)
 	stillUp := r.activeCount()
 
@@ -159,7 +173,7 @@ func BenchmarkSubscribers(b *testing.B) {
 	fmt.Fprintf(&w, "  ratio erx / radclient              %8.2f\n", rate/rc.Rate())
 	fmt.Fprintf(&w, "  login latency p50 / p99            %v / %v\n", pct(res.Latencies, 50), pct(res.Latencies, 99))
 	fmt.Fprintf(&w, "  failures                           %v\n", res.Failures)
-	fmt.Fprintf(&w, "  memory ports                       %s\n", r.dbg())
+	fmt.Fprintf(&w, "  memory ports                       %s\n", r.ports())
 	fmt.Fprintf(&w, "  sessions held                      %8d  (active after the hold: %d)\n", up, stillUp)
 	fmt.Fprintf(&w, "  Go heap per session                %8.0f B  (erx's share by heap profile %.0f %%: %.0f B; emulator the rest)\n",
 		heapPer, erxShare*100, heapPer*erxShare)

@@ -98,7 +98,7 @@ type Session struct {
 
 	e       *Engine
 	pppSeen atomic.Bool
-	ended   bool
+	ended   atomic.Bool // set under Engine.mu; read by SendPPP without it
 }
 
 type portMAC struct {
@@ -563,7 +563,7 @@ func (e *Engine) handlePADT(port string, f header.Ethernet, h Header) error {
 
 // remove forgets s. Called with e.mu held.
 func (e *Engine) remove(s *Session) {
-	s.ended = true
+	s.ended.Store(true)
 	delete(e.sessions, s.ID)
 	if e.perPort[s.Port]--; e.perPort[s.Port] <= 0 {
 		delete(e.perPort, s.Port)
@@ -641,10 +641,7 @@ func (s *Session) SendPPP(ppp []byte) error {
 	if len(ppp) > MaxPPP {
 		return fmt.Errorf("pppoe: session %d: %d-byte PPP frame: %w", s.ID, len(ppp), ErrBufferSize)
 	}
-	s.e.mu.Lock()
-	ended := s.ended
-	s.e.mu.Unlock()
-	if ended {
+	if s.ended.Load() {
 		return fmt.Errorf("send on session %d: %w", s.ID, ErrNoSession)
 	}
 	bp := framePool.Get().(*[]byte)

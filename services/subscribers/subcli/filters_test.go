@@ -14,7 +14,7 @@ import (
 // TestShowSubscribersFiltersAndLogout logs two PPPoE subscribers in
 // (authentication `none`) and checks `show subscribers` with each filter
 // (username; interface: the access port or one subscriber's dynamic
-// interface) and the `logout subscribers` forms (interface, then all),
+// interface; virtual-router) and the `logout subscribers` forms (interface, then all),
 // each logout ending exactly the sessions it selects.
 func TestShowSubscribersFiltersAndLogout(t *testing.T) {
 	r := newRig(t)
@@ -53,6 +53,8 @@ func TestShowSubscribersFiltersAndLogout(t *testing.T) {
 		{"show subscribers interface gigabitEthernet 1/0/0", []string{"alice@isp", "bob@isp"}, nil},
 		{"show subscribers interface " + alice, []string{"alice@isp"}, []string{"bob@isp"}},
 		{"show subscribers interface gigabitEthernet 1/0/0.100", []string{"No subscribers found"}, []string{"@isp"}},
+		{"show subscribers virtual-router default", []string{aliceRow, bobRow}, nil},
+		{"show subscribers virtual-router isp", []string{"No subscribers found"}, []string{"@isp "}},
 		{"show subscribers summary", []string{"PPP             2", "Total           2"}, nil},
 	} {
 		out := transcript(s, tc.cmd)

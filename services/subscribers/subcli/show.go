@@ -20,10 +20,11 @@ var execModes = []command.Mode{command.Exec}
 
 func (s *state) execCommands() []*command.Command {
 	return []*command.Command{
-		{Syntax: "show subscribers [{username <user:word>|interface <if:interface>|summary}]", Modes: execModes, Privilege: 5,
+		{Syntax: "show subscribers [{username <user:word>|interface <if:interface>|virtual-router <vr:word>|summary}]", Modes: execModes, Privilege: 5,
 			Help: command.Help{"show": "Display system information", "subscribers": "Subscriber sessions",
 				"username": "Sessions of one user", "user": "User name (with domain)", "interface": "Sessions on one interface",
-				"if": "Interface", "summary": "Session counts"},
+				"if": "Interface", "virtual-router": "Sessions in one virtual router", "vr": "Virtual router name",
+				"summary": "Session counts"},
 			Run: s.showSubscribers},
 		{Syntax: "show pppoe sessions", Modes: execModes, Privilege: 5,
 			Help: command.Help{"show": "Display system information", "pppoe": "PPPoE information", "sessions": "PPPoE sessions"},
@@ -66,6 +67,8 @@ func (s *state) showSubscribers(ctx *command.Context, req *command.Request) erro
 		q.Username = req.String("user")
 	case req.Has("if"):
 		q.Interface = ifName(req.Interface("if"))
+	case req.Has("vr"):
+		q.VirtualRouter = req.String("vr")
 	}
 	ss := e.Table().Find(q)
 	if req.Keyword("summary") {

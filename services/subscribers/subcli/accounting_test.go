@@ -1,0 +1,93 @@
+package subcli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"layeh.com/radius/rfc2866"
+
+	"github.com/erxos/erx/aaa/radiustest"
+	"github.com/erxos/erx/services/access/pppoetest"
+)
+
+// TestAccountingOnOff: with `aaa accounting ppp default none` (and with
+// no accounting method at all) a login and logout send no
+// Accounting-Request although a server is configured;
+// `aaa accounting ppp default radius` turns Start and Stop on for the
+// next session, and `no aaa accounting ppp default` off again.
+func TestAccountingOnOff(t *testing.T) {
+	rad := radiustest.NewFakeServer(t, "k")
+	rad.SetUser("alice@isp", radiustest.User{Password: "pw"})
+	r := newRig(t)
+	s := r.session()
+	port := fmt.Sprint(rad.Addr.Port())
+	if out := transcript(s, "configure terminal",
+		"radius authentication server 127.0.0.1", "key k", "udp-port "+port, "exit",
+		"radius accounting server 127.0.0.1", "key k", "udp-port "+port, "exit",
+		"aaa authentication ppp default radius",
+		"ip local pool subs 100.64.0.1 100.64.0.9",
+		"interface gigabitEthernet 1/0/0", "encapsulation pppoe", "end"); strings.Contains(out, "%") {
+		t.Fatalf("configuration failed:\n%s", out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	session := func(n byte) {
+		t.Helper()
+		ses, err := r.emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 0, n}, User: "alice@isp",
+			Password: "pw", RetryInterval: 200 * time.Millisecond})
+		must(t, err)
+		must(t, ses.Close())
+		// The router ends its side a restart timer after acknowledging
+		// the Terminate-Request: wait for that before the next step.
+		for r.e.Table().Len() > 0 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r.e.Table().Len() > 0 {
+			t.Fatal("session still in the table")
+		}
+	}
+	// waitAcct waits until the fake server holds n records (more could
+	// only come later: the check after a session without accounting
+	// relies on the next step's records arriving in order).
+	waitAcct := func(n int) {
+		t.Helper()
+		for len(rad.Accounting()) < n && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := len(rad.Accounting()); got != n {
+			t.Fatalf("%d accounting records, want %d", got, n)
+		}
+	}
+	for i, step := range []struct {
+		cmd  string
+		recs int // accounting records expected after the step's session
+	}{
+		{"", 0}, // never configured
+		{"aaa accounting ppp default none", 0},
+		{"aaa accounting ppp default radius", 2},
+		{"no aaa accounting ppp default", 2},
+		{"aaa accounting ppp default radius", 4},
+	} {
+		if step.cmd != "" {
+			if out := transcript(s, "configure terminal", step.cmd, "end"); strings.Contains(out, "%") {
+				t.Fatalf("%s:\n%s", step.cmd, out)
+			}
+		}
+		session(byte(i + 1))
+		waitAcct(step.recs)
+	}
+	recs := rad.Accounting()
+	want := []rfc2866.AcctStatusType{rfc2866.AcctStatusType_Value_Start, rfc2866.AcctStatusType_Value_Stop,
+		rfc2866.AcctStatusType_Value_Start, rfc2866.AcctStatusType_Value_Stop}
+	for i, p := range recs {
+		if got := rfc2866.AcctStatusType_Get(p); got != want[i] {
+			t.Errorf("record %d: %v, want %v", i, got, want[i])
+		}
+	}
+	if rfc2866.AcctSessionID_GetString(recs[0]) == rfc2866.AcctSessionID_GetString(recs[2]) {
+		t.Error("two sessions with one Acct-Session-Id")
+	}
+}
