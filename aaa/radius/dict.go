@@ -39,6 +39,8 @@ const (
 	ERXServiceDeactivate      ERXType = 66  // string
 	ERXAccLoopCirID           ERXType = 110 // string: agent circuit id
 	ERXAccAggrCirIDAsc        ERXType = 112 // string
+	ERXDHCPOption82           ERXType = 159 // octets: the relay agent information option (all sub-options)
+	ERXAccLoopRemoteID        ERXType = 182 // string: agent remote id
 	ERXPPPoEDescription       ERXType = 24  // string
 	// Operator (CLI) logins authenticated through RADIUS.
 	ERXCliInitialAccessLevel   ERXType = 18 // string: initial CLI privilege level ("0", "1", "5", "10", "15")
@@ -96,6 +98,8 @@ var erxDictionary = []ERXAttr{
 	{ERXServiceDeactivate, "ERX-Service-Deactivate", TypeString, false, false},
 	{ERXAccLoopCirID, "ERX-Acc-Loop-Cir-Id", TypeString, false, false},
 	{ERXAccAggrCirIDAsc, "ERX-Acc-Aggr-Cir-Id-Asc", TypeString, false, false},
+	{ERXDHCPOption82, "ERX-Dhcp-Option-82", TypeOctets, false, false},
+	{ERXAccLoopRemoteID, "ERX-Acc-Loop-Remote-Id", TypeString, false, false},
 	{ERXCliInitialAccessLevel, "ERX-Cli-Initial-Access-Level", TypeString, false, false},
 	{ERXCliAllowAllVRAccess, "ERX-Cli-Allow-All-VR-Access", TypeInteger, false, false},
 	{ERXAlternateCliAccessLevel, "ERX-Alternate-Cli-Access-Level", TypeString, false, false},

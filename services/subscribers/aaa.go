@@ -104,6 +104,9 @@ type Identity struct {
 	Port             *erxradius.Port
 	CallingStationID string
 	Framed           bool // PPP: Service-Type Framed, Framed-Protocol PPP
+	// Extra are more attributes for the Access-Request (an IP
+	// subscriber's DHCP VSAs).
+	Extra radius.Attributes
 }
 
 // Grant is the result of a successful authentication.
@@ -275,7 +278,7 @@ func (a *AAA) local(c Credentials) (Grant, error) {
 }
 
 func (a *AAA) radius(ctx context.Context, id Identity, c Credentials) (Grant, error) {
-	req := erxradius.AccessRequest{UserName: c.User, Port: id.Port, CallingStationID: id.CallingStationID}
+	req := erxradius.AccessRequest{UserName: c.User, Port: id.Port, CallingStationID: id.CallingStationID, Extra: id.Extra}
 	if id.Framed {
 		req.ServiceType = rfc2865.ServiceType_Value_FramedUser
 		req.FramedProtocol = rfc2865.FramedProtocol_Value_PPP

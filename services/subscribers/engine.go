@@ -78,6 +78,10 @@ type PPPoEConfig struct {
 	MaxSessions int
 	// Auth is `ppp authentication` (default: chap then pap).
 	Auth []ppp.AuthProtocol
+	// DuplicateProtection is `pppoe duplicate-protection`: at most one
+	// session per client MAC address on the interface; a PADR from a MAC
+	// that already has a session gets a PADS with an AC-System-Error.
+	DuplicateProtection bool
 }
 
 // IPoEConfig is the DHCP (IP subscriber) configuration of one access
@@ -130,6 +134,7 @@ type Engine struct {
 
 	mu          sync.Mutex
 	methods     map[Type][]Method
+	dns         map[string]DNSServers // `aaa dns`, by virtual router
 	acctOn      bool
 	interval    time.Duration
 	authCfg     erxradius.Config
@@ -165,15 +170,19 @@ const closeGrace = 5 * time.Second
 
 // live is the engine's private state of one session.
 type live struct {
-	id          uint64
-	typ         Type
-	acc         *access
-	sid         uint16
-	mac         [6]byte
-	ppp         *ppp.Session
-	grant       Grant
-	granted     bool
-	installed   bool
+	id        uint64
+	typ       Type
+	acc       *access
+	sid       uint16
+	mac       [6]byte
+	ppp       *ppp.Session
+	grant     Grant
+	granted   bool
+	installed bool
+	// accounted: accounting was on when the session was installed (its
+	// Start was sent); its Interim-Updates and Stop follow that, not the
+	// current `aaa accounting` setting, so Start and Stop always pair.
+	accounted   bool
 	ifname      string
 	vr          string
 	addr        netip.Addr
@@ -447,6 +456,50 @@ func (e *Engine) Accounting() (on bool, interval time.Duration) {
 	return e.acctOn, e.interval
 }
 
+// DNSServers are the name servers `aaa dns primary|secondary` give PPP
+// subscribers in IPCP when RADIUS gives none (ERX-Primary-Dns,
+// ERX-Secondary-Dns). Invalid: none.
+type DNSServers struct {
+	Primary, Secondary netip.Addr
+}
+
+// SetDNS sets the default name servers of the PPP subscribers of a
+// virtual router ("" = default); the zero value removes them. They apply
+// to the logins after the call.
+func (e *Engine) SetDNS(vr string, d DNSServers) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dns == nil {
+		e.dns = map[string]DNSServers{}
+	}
+	if d == (DNSServers{}) {
+		delete(e.dns, vrName(vr))
+		return
+	}
+	e.dns[vrName(vr)] = d
+}
+
+// DNS returns the default name servers of a virtual router.
+func (e *Engine) DNS(vr string) DNSServers {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dns[vrName(vr)]
+}
+
+// withDefaultDNS fills the name servers RADIUS (or the local and none
+// methods) left out with the `aaa dns` ones of virtual router vr, each
+// on its own: a RADIUS primary keeps the configured secondary.
+func (e *Engine) withDefaultDNS(vr string, at subscriber.Attributes) subscriber.Attributes {
+	d := e.DNS(vr)
+	if !at.PrimaryDNS.IsValid() || at.PrimaryDNS.IsUnspecified() {
+		at.PrimaryDNS = d.Primary
+	}
+	if !at.SecondaryDNS.IsValid() || at.SecondaryDNS.IsUnspecified() {
+		at.SecondaryDNS = d.Secondary
+	}
+	return at
+}
+
 // AccountingStats returns the accounting counters.
 func (e *Engine) AccountingStats() AccountingStats { return e.acct.stats() }
 
@@ -636,9 +689,11 @@ func (e *Engine) openAccess(ifname string) (*access, error) {
 }
 
 // SetPPPoE enables PPPoE on an access interface (c != nil) or disables it
-// (nil: its sessions are logged out). Changing AC-Name or the session
-// limit while sessions are up takes effect when the interface's last
-// session has ended; `ppp authentication` applies to new sessions at once.
+// (nil: its sessions are logged out). Changing AC-Name, the session
+// limit or duplicate protection while sessions are up takes effect when
+// the interface's last session has ended (JunosE: duplicate protection
+// does not affect sessions already up); `ppp authentication` applies to
+// new sessions at once.
 func (e *Engine) SetPPPoE(ifname string, c *PPPoEConfig) error {
 	a, err := e.openAccess(ifname)
 	if err != nil {
@@ -652,13 +707,14 @@ func (e *Engine) SetPPPoE(ifname string, c *PPPoEConfig) error {
 	cc.Auth = slices.Clone(c.Auth)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.pppoe != nil && (len(a.sessions) > 0 || len(a.pppoe.Sessions()) > 0) &&
-		(a.pcfg.ACName != cc.ACName || a.pcfg.MaxSessions != cc.MaxSessions) {
+	rebuild := a.pppoe == nil || a.pcfg.ACName != cc.ACName || a.pcfg.MaxSessions != cc.MaxSessions ||
+		a.pcfg.DuplicateProtection != cc.DuplicateProtection
+	if a.pppoe != nil && rebuild && (len(a.sessions) > 0 || len(a.pppoe.Sessions()) > 0) {
 		a.pcfg.Auth = cc.Auth
 		a.pending = &cc
 		return nil
 	}
-	if a.pppoe == nil || a.pcfg.ACName != cc.ACName || a.pcfg.MaxSessions != cc.MaxSessions {
+	if rebuild {
 		pe, err := e.newPPPoE(a, &cc)
 		if err != nil {
 			return err
@@ -674,9 +730,14 @@ func (e *Engine) newPPPoE(a *access, c *PPPoEConfig) (*pppoe.Engine, error) {
 	if ac == "" {
 		ac = e.cfg.Hostname
 	}
-	pe, err := pppoe.NewEngine(pppoe.Config{ACName: ac, MaxSessions: c.MaxSessions, GlobalPADIRate: e.cfg.PADIRate,
-		PortMAC: func(port string) (pppoe.MAC, bool) { return a.mac, port == a.name },
-		Sender:  sender{e.cfg.DataPlane}, Handler: &pppoeHandler{e: e, a: a}})
+	perMAC := 0
+	if c.DuplicateProtection {
+		perMAC = 1
+	}
+	pe, err := pppoe.NewEngine(pppoe.Config{ACName: ac, MaxSessions: c.MaxSessions, MaxSessionsPerMAC: perMAC,
+		GlobalPADIRate: e.cfg.PADIRate,
+		PortMAC:        func(port string) (pppoe.MAC, bool) { return a.mac, port == a.name },
+		Sender:         sender{e.cfg.DataPlane}, Handler: &pppoeHandler{e: e, a: a}})
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: pppoe on %q: %w", a.name, err)
 	}
@@ -1082,7 +1143,7 @@ func (p *pppAuth) authenticate(ctx context.Context, c Credentials) (subscriber.A
 	p.e.mu.Lock()
 	p.l.grant, p.l.granted = g, true
 	p.e.mu.Unlock()
-	return g.Attributes, nil
+	return p.e.withDefaultDNS(p.s.VirtualRouter, g.Attributes), nil
 }
 
 // AuthenticatePAP implements ppp.Authenticator.
@@ -1186,7 +1247,7 @@ func (e *Engine) install(l *live, user string, g Grant) {
 	e.mu.Lock()
 	on := e.acctOn
 	e.mu.Unlock()
-	l.lastInterim = now
+	l.lastInterim, l.accounted = now, on
 	if on {
 		e.acct.enqueue(record(erxradius.AcctStart, s, Counters{}, now))
 	}
@@ -1204,7 +1265,6 @@ func (e *Engine) install(l *live, user string, g Grant) {
 func (e *Engine) logout(l *live, cause subscriber.Cause) {
 	e.mu.Lock()
 	delete(e.lives, l.id)
-	on := e.acctOn
 	e.mu.Unlock()
 	s, ok := e.table.remove(l.id)
 	if !ok {
@@ -1218,7 +1278,7 @@ func (e *Engine) logout(l *live, cause subscriber.Cause) {
 		_ = dp.DeleteRoute(vrName(l.vr), linecard.Route{Prefix: netip.PrefixFrom(l.addr, 32), Interface: l.ifname, Type: fib.Host})
 		_ = dp.DeleteInterface(l.ifname) // PPPoE or IP subscriber interface
 		e.bus.Publish(Event{Type: EventLogout, Session: s, Cause: cause, Counters: c})
-		if on {
+		if l.accounted {
 			r := record(erxradius.AcctStop, s, c, e.cfg.Clock())
 			r.TerminateCause = erxradius.TerminateCause(cause.AcctTerminateCause())
 			e.acct.enqueue(r)
@@ -1251,17 +1311,14 @@ func (e *Engine) Interim(now time.Time) {
 
 func (e *Engine) interim(now time.Time) {
 	e.mu.Lock()
-	on, def := e.acctOn, e.interval
+	def := e.interval
 	var ls []*live
 	for _, l := range e.lives {
-		if l.installed {
+		if l.installed && l.accounted {
 			ls = append(ls, l)
 		}
 	}
 	e.mu.Unlock()
-	if !on {
-		return
-	}
 	for _, l := range ls {
 		s, ok := e.table.Get(l.id)
 		if !ok || s.State != StateActive {
@@ -1283,7 +1340,10 @@ func (e *Engine) interim(now time.Time) {
 
 // ipoeAuth is the dhcp.Authenticator of an access interface: the `ip`
 // method list with the subscriber's MAC address (E Series dotted form)
-// as User-Name and User-Password.
+// as User-Name and User-Password, and for RADIUS what the DHCP request
+// carried (erxradius.DHCPClient: ERX-Dhcp-Mac-Addr, -Options,
+// -Gi-Address, -Option-82, the agent circuit and remote ids), so the
+// server can authorize by MAC address or by option 82.
 type ipoeAuth struct {
 	e *Engine
 	a *access
@@ -1298,7 +1358,12 @@ func (p *ipoeAuth) AuthorizeDHCP(ctx context.Context, c dhcp.Client) (subscriber
 	p.e.mu.Unlock()
 	mac := [6]byte(c.MAC)
 	user := callingStationID(mac)
-	g, err := a.Authenticate(ctx, methods, Identity{Port: PortOf(p.a.name, p.a.vlan), CallingStationID: user},
+	extra, err := erxradius.DHCPClient{MAC: net.HardwareAddr(mac[:]), Options: c.Options, GatewayIP: c.GatewayIP,
+		Option82: c.Option82, CircuitID: c.CircuitID, RemoteID: c.RemoteID}.Attributes()
+	if err != nil {
+		return subscriber.Attributes{}, fmt.Errorf("subscribers: DHCP attributes of %v: %w", c.MAC, err)
+	}
+	g, err := a.Authenticate(ctx, methods, Identity{Port: PortOf(p.a.name, p.a.vlan), CallingStationID: user, Extra: extra},
 		Credentials{User: user, Password: user, PAP: true})
 	if err != nil && !errors.Is(err, ErrRejected) {
 		// Neither accepted nor refused: a restored lease tries again later.

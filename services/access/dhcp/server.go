@@ -38,6 +38,14 @@ type Client struct {
 	// CircuitID and RemoteID are option 82 sub-options 1 and 2, if relayed.
 	CircuitID, RemoteID []byte
 	Hostname            string
+	// Option82 is the raw value of the relay agent information option
+	// (all its sub-options), GatewayIP the relay's giaddr (invalid: not
+	// relayed) and Options the client's DHCP options as received, for
+	// RADIUS (ERX-Dhcp-Option-82, -Gi-Address, -Options). A restored lease
+	// being authorized again has none of these.
+	Option82  []byte
+	GatewayIP netip.Addr
+	Options   []byte
 }
 
 // ErrAuthUnavailable, wrapped in an Authenticator's error, says that the
@@ -602,7 +610,14 @@ func (s *Server) discover(in inbound) error {
 	s.pending[in.mac] = true
 	s.mu.Unlock()
 
-	c := Client{MAC: in.mac, Port: in.port, CircuitID: in.circuit, RemoteID: in.remote, Hostname: in.msg.HostName()}
+	c := Client{MAC: in.mac, Port: in.port, CircuitID: in.circuit, RemoteID: in.remote, Hostname: in.msg.HostName(),
+		Options: in.msg.Options.ToBytes()}
+	if rai := in.msg.Options.Get(dhcpv4.OptionRelayAgentInformation); rai != nil {
+		c.Option82 = bytes.Clone(rai)
+	}
+	if gi, ok := netip.AddrFromSlice(in.msg.GatewayIPAddr.To4()); ok && !gi.IsUnspecified() {
+		c.GatewayIP = gi
+	}
 	if s.cfg.Authenticator == nil {
 		return s.offer(in, subscriber.Attributes{}, nil)
 	}

@@ -1,6 +1,7 @@
 package dhcp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -292,6 +293,10 @@ func TestRelayOption82AndAuth(t *testing.T) {
 	c := <-seen
 	if string(c.CircuitID) != "ge-2/0/1:100" || string(c.RemoteID) != "cpe-42" || c.MAC != cliMAC || c.Port != port {
 		t.Fatalf("authenticator saw %+v", c)
+	}
+	if c.GatewayIP != mp("10.2.0.254") || !bytes.Equal(c.Option82, rai.Value.ToBytes()) ||
+		!bytes.Contains(c.Options, append([]byte{82, byte(len(c.Option82))}, c.Option82...)) {
+		t.Fatalf("authenticator saw giaddr %v, option 82 %x, options %x", c.GatewayIP, c.Option82, c.Options)
 	}
 	off := h.recv()
 	if off.dstIP != mp("10.2.0.254") || off.dport != ServerPort || off.dstMAC != relMAC {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/erxos/erx/aaa/radiustest"
 	"github.com/erxos/erx/services/access/pppoetest"
+	"github.com/erxos/erx/services/subscribers"
 )
 
 // TestAccountingOnOff: with `aaa accounting ppp default none` (and with
@@ -89,5 +90,102 @@ func TestAccountingOnOff(t *testing.T) {
 	}
 	if rfc2866.AcctSessionID_GetString(recs[0]) == rfc2866.AcctSessionID_GetString(recs[2]) {
 		t.Error("two sessions with one Acct-Session-Id")
+	}
+}
+
+// TestAccountingSwitchedMidSession: whether a session is accounted is
+// decided when it comes up. One that logged in with accounting off gets
+// neither Interim-Update nor Stop after `aaa accounting ppp default
+// radius` (there was no Start); one that logged in with it on keeps its
+// Interim-Updates and gets its Stop after `no aaa accounting ppp
+// default`, so every Start has its Stop.
+func TestAccountingSwitchedMidSession(t *testing.T) {
+	rad := radiustest.NewFakeServer(t, "k")
+	rad.SetUser("alice@isp", radiustest.User{Password: "pw"})
+	r := newRig(t)
+	s := r.session()
+	port := fmt.Sprint(rad.Addr.Port())
+	if out := transcript(s, "configure terminal",
+		"radius authentication server 127.0.0.1", "key k", "udp-port "+port, "exit",
+		"radius accounting server 127.0.0.1", "key k", "udp-port "+port, "exit",
+		"aaa accounting interval 10",
+		"ip local pool subs 100.64.0.1 100.64.0.9",
+		"interface gigabitEthernet 1/0/0", "encapsulation pppoe", "end"); strings.Contains(out, "%") {
+		t.Fatalf("configuration failed:\n%s", out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	config := func(cmd string) {
+		t.Helper()
+		if out := transcript(s, "configure terminal", cmd, "end"); strings.Contains(out, "%") {
+			t.Fatalf("%s:\n%s", cmd, out)
+		}
+	}
+	// up logs a subscriber in and waits until the router installed it.
+	up := func(n byte) *pppoetest.PPPoESession {
+		t.Helper()
+		ses, err := r.emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 0, n}, User: "alice@isp",
+			Password: "pw", RetryInterval: 200 * time.Millisecond})
+		must(t, err)
+		for r.e.Table().Len() == 0 || r.e.Table().Find(subscribers.Query{})[0].State != subscribers.StateActive {
+			if ctx.Err() != nil {
+				t.Fatal("session not installed")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return ses
+	}
+	down := func(ses *pppoetest.PPPoESession) {
+		t.Helper()
+		must(t, ses.Close())
+		for r.e.Table().Len() > 0 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r.e.Table().Len() > 0 {
+			t.Fatal("session still in the table")
+		}
+		r.e.Sync()
+	}
+	// interim runs the interim check an hour on: every accounted
+	// session is due.
+	interim := func() { r.e.Interim(testClock.Add(time.Hour)) }
+
+	// Logged in unaccounted, accounting turned on, logged out.
+	ses := up(1)
+	config("aaa accounting ppp default radius")
+	interim()
+	down(ses)
+	// Logged in accounted, accounting turned off, logged out.
+	ses = up(2)
+	config("no aaa accounting ppp default")
+	interim()
+	down(ses)
+
+	want := []rfc2866.AcctStatusType{rfc2866.AcctStatusType_Value_Start, rfc2866.AcctStatusType_Value_InterimUpdate,
+		rfc2866.AcctStatusType_Value_Stop}
+	for len(rad.Accounting()) < len(want) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The records of one session leave in order on one worker; a record
+	// for the first session would have come before the second's Start.
+	recs := rad.Accounting()
+	if len(recs) != len(want) {
+		t.Fatalf("%d accounting records, want %d", len(recs), len(want))
+	}
+	id := rfc2866.AcctSessionID_GetString(recs[0])
+	for i, p := range recs {
+		if got := rfc2866.AcctStatusType_Get(p); got != want[i] {
+			t.Errorf("record %d: %v, want %v", i, got, want[i])
+		}
+		if got := rfc2866.AcctSessionID_GetString(p); got != id {
+			t.Errorf("record %d of session %s, want %s", i, got, id)
+		}
+	}
+	// Answered records are counted after the reply.
+	for r.e.AccountingStats().Stops == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := r.e.AccountingStats(); st.Starts != 1 || st.Interims != 1 || st.Stops != 1 {
+		t.Errorf("accounting stats %+v", st)
 	}
 }

@@ -25,6 +25,8 @@ host1(config)#aaa authentication ppp default radius local none
 host1(config)#aaa authentication ip default none
 host1(config)#aaa accounting ppp default radius
 host1(config)#aaa accounting interval 15
+host1(config)#aaa dns primary 192.0.2.53
+host1(config)#aaa dns secondary 192.0.2.54
 host1(config)#ip local pool subs 100.64.0.1 100.64.0.99
 host1(config)#ip local pool subs 100.64.1.1
 host1(config)#interface gigabitEthernet 1/0/0.100
@@ -32,6 +34,7 @@ host1(config-subif)#encapsulation pppoe
 host1(config-subif)#pppoe auto-configure
 host1(config-subif)#pppoe ac-name "my ac"
 host1(config-subif)#pppoe sessions 100
+host1(config-subif)#pppoe duplicate-protection
 host1(config-subif)#ppp authentication pap chap
 host1(config-subif)#end
 host1#show configuration
@@ -43,11 +46,14 @@ aaa authentication ppp default radius local none
 aaa authentication ip default none
 aaa accounting ppp default radius
 aaa accounting interval 15
+aaa dns primary 192.0.2.53
+aaa dns secondary 192.0.2.54
 interface gigabitEthernet 1/0/0.100
  encapsulation pppoe
  pppoe auto-configure
  pppoe ac-name "my ac"
  pppoe sessions 100
+ pppoe duplicate-protection
  ppp authentication pap chap
 ip local pool subs 100.64.0.1 100.64.0.99
 ip local pool subs 100.64.1.1
@@ -102,6 +108,9 @@ host1#`},
 		"no aaa authentication ppp default",
 		"aaa accounting ppp default none",
 		"aaa accounting interval 5",
+		"aaa dns primary 10.0.0.53",
+		"aaa dns secondary 10.0.0.54",
+		"no aaa dns primary",
 		"ip local pool p 10.1.0.1 10.1.0.9",
 		"ip local pool p 10.2.0.1 10.2.0.9",
 		"no ip local pool p 10.1.0.1 10.1.0.9",
@@ -109,6 +118,8 @@ host1#`},
 		"interface gigabitEthernet 1/0/0",
 		"encapsulation pppoe",
 		"ppp authentication chap",
+		"pppoe duplicate-protection",
+		"no pppoe duplicate-protection",
 		"no encapsulation pppoe",
 		"ip auto-configure ip-subscriber pool p",
 		"interface gigabitEthernet 1/0/0.100",
@@ -134,6 +145,9 @@ host1(config)#aaa accounting ppp default none
 host1(config)#aaa accounting interval 5
                         ^
 % Invalid input detected at '^' marker.
+host1(config)#aaa dns primary 10.0.0.53
+host1(config)#aaa dns secondary 10.0.0.54
+host1(config)#no aaa dns primary
 host1(config)#ip local pool p 10.1.0.1 10.1.0.9
 host1(config)#ip local pool p 10.2.0.1 10.2.0.9
 host1(config)#no ip local pool p 10.1.0.1 10.1.0.9
@@ -142,6 +156,8 @@ host1(config)#ip local pool q 10.3.0.9 10.3.0.1
 host1(config)#interface gigabitEthernet 1/0/0
 host1(config-if)#encapsulation pppoe
 host1(config-if)#ppp authentication chap
+host1(config-if)#pppoe duplicate-protection
+host1(config-if)#no pppoe duplicate-protection
 host1(config-if)#no encapsulation pppoe
 host1(config-if)#ip auto-configure ip-subscriber pool p
 % subscribers: "gigabitEthernet 1/0/0": IP subscribers need an address on the interface
@@ -155,6 +171,7 @@ host1#show configuration
 !
 hostname host1
 aaa accounting ppp default none
+aaa dns secondary 10.0.0.54
 ip local pool p 10.2.0.1 10.2.0.9
 radius authentication server 10.0.0.1
 !

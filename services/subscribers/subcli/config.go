@@ -143,6 +143,29 @@ func (s *state) configCommands() []*command.Command {
 				s.mu.Unlock()
 				return s.setAccounting(on, set, 0)
 			}},
+		&command.Command{Syntax: "aaa dns {primary|secondary} <addr:A.B.C.D>", Modes: configModes, Privilege: 10,
+			Help: command.Help{"aaa": methodHelp["aaa"], "dns": "Name servers for PPP subscribers RADIUS gives none",
+				"primary": "Primary DNS server", "secondary": "Secondary DNS server", "addr": "IP address of the server"},
+			Run: func(ctx *command.Context, req *command.Request) error {
+				a := req.Addr("addr")
+				return s.setDNS(ctx.VR, func(d *subscribers.DNSServers) {
+					if req.Keyword("secondary") {
+						d.Secondary = a
+					} else {
+						d.Primary = a
+					}
+				})
+			},
+			NoSyntax: "aaa dns {primary|secondary} [<addr:A.B.C.D>]",
+			No: func(ctx *command.Context, req *command.Request) error {
+				return s.setDNS(ctx.VR, func(d *subscribers.DNSServers) {
+					if req.Keyword("secondary") {
+						d.Secondary = netip.Addr{}
+					} else {
+						d.Primary = netip.Addr{}
+					}
+				})
+			}},
 		&command.Command{Syntax: "ip local pool <name:word> <start:A.B.C.D> [<end:A.B.C.D>]", Modes: configModes, Privilege: 10,
 			Help: command.Help{"ip": "Configure IP parameters", "local": "Local address server", "pool": "Configure an address pool",
 				"name": "Pool name", "start": "First address of the range", "end": "Last address of the range"},
@@ -166,6 +189,10 @@ func (s *state) configCommands() []*command.Command {
 			Help: command.Help{"pppoe": "Configure PPPoE", "sessions": "Maximum PPPoE sessions on the interface", "count": "Sessions"},
 			Run:  s.ifSet(func(c *ifConf, req *command.Request) { c.sessions = req.Int("count") }),
 			No:   s.ifSet(func(c *ifConf, _ *command.Request) { c.sessions = 0 }), NoSyntax: "pppoe sessions [<count:1-65534>]"},
+		&command.Command{Syntax: "pppoe duplicate-protection", Modes: ifModes, Privilege: 10,
+			Help: command.Help{"pppoe": "Configure PPPoE", "duplicate-protection": "Allow one PPPoE session per client MAC address"},
+			Run:  s.ifSet(func(c *ifConf, _ *command.Request) { c.pppoe, c.dupProt = true, true }),
+			No:   s.ifSet(func(c *ifConf, _ *command.Request) { c.dupProt = false })},
 		&command.Command{Syntax: "ppp authentication {pap [chap]|chap [pap]}", Modes: ifModes, Privilege: 10,
 			Help: command.Help{"ppp": "Configure PPP", "authentication": "Authentication protocols, in preference order",
 				"pap": "Password Authentication Protocol", "chap": "Challenge Handshake Authentication Protocol (MD5)"},
@@ -262,6 +289,22 @@ func (s *state) setAccounting(on, set bool, minutes int) error {
 		s.interval = minutes
 	}
 	s.d.Engine.SetAccounting(on, time.Duration(s.interval)*time.Minute)
+	return nil
+}
+
+// setDNS edits the `aaa dns` servers of virtual router vr.
+func (s *state) setDNS(vr string, fn func(*subscribers.DNSServers)) error {
+	vr = vrName(vr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dns[vr]
+	fn(&d)
+	if d == (subscribers.DNSServers{}) {
+		delete(s.dns, vr)
+	} else {
+		s.dns[vr] = d
+	}
+	s.d.Engine.SetDNS(vr, d)
 	return nil
 }
 
@@ -363,6 +406,7 @@ func (s *state) ifSet(fn func(*ifConf, *command.Request)) command.Handler {
 func (s *state) sections() []command.ConfigSection {
 	return []command.ConfigSection{
 		{Order: command.OrderAAA + 10, Name: "subcli/aaa", Write: s.writeAAA},
+		{Order: command.OrderAAA + 11, Name: "subcli/aaa-dns", WriteVR: s.writeDNS},
 		{Order: command.OrderInterfaces + 50, Name: "subcli/interfaces", Write: s.writeInterfaces},
 		{Order: command.OrderRouting + 50, Name: "subcli/pools", WriteVR: s.writePools},
 		{Order: command.OrderRadius, Name: "subcli/radius", Write: s.writeRADIUS},
@@ -391,6 +435,19 @@ func (s *state) writeAAA(w io.Writer) error {
 	return nil
 }
 
+func (s *state) writeDNS(w io.Writer, vr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dns[vrName(vr)]
+	if d.Primary.IsValid() {
+		fmt.Fprintf(w, "aaa dns primary %v\n", d.Primary)
+	}
+	if d.Secondary.IsValid() {
+		fmt.Fprintf(w, "aaa dns secondary %v\n", d.Secondary)
+	}
+	return nil
+}
+
 func (s *state) writeInterfaces(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -407,6 +464,9 @@ func (s *state) writeInterfaces(w io.Writer) error {
 			}
 			if c.sessions != 0 {
 				lines = append(lines, fmt.Sprintf("pppoe sessions %d", c.sessions))
+			}
+			if c.dupProt {
+				lines = append(lines, "pppoe duplicate-protection")
 			}
 			if len(c.auth) > 0 {
 				lines = append(lines, "ppp authentication "+authString(c.auth))

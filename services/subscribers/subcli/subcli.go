@@ -63,6 +63,7 @@ type ifConf struct {
 	acName   string
 	sessions int
 	auth     []ppp.AuthProtocol
+	dupProt  bool // pppoe duplicate-protection
 	ipoe     bool
 	ipoePool string
 }
@@ -88,6 +89,7 @@ type state struct {
 	interval   int // minutes; 0: off
 	pools      []*poolConf
 	ifs        map[string]*ifConf
+	dns        map[string]subscribers.DNSServers // aaa dns, by VR
 }
 
 // Register adds the commands and configuration sections to tree.
@@ -98,7 +100,8 @@ func Register(tree *command.Tree, d Deps) error {
 	if d.Clock == nil {
 		d.Clock = time.Now
 	}
-	s := &state{d: d, methods: map[subscribers.Type][]subscribers.Method{}, ifs: map[string]*ifConf{}}
+	s := &state{d: d, methods: map[subscribers.Type][]subscribers.Method{}, ifs: map[string]*ifConf{},
+		dns: map[string]subscribers.DNSServers{}}
 	for _, c := range append(s.configCommands(), s.execCommands()...) {
 		if err := tree.Register(c); err != nil {
 			return fmt.Errorf("subcli: register %q: %w", c.Syntax, err)
@@ -218,7 +221,8 @@ func (s *state) applyIfLocked(name string) error {
 	}
 	var perr, ierr error
 	if c.pppoe {
-		perr = s.d.Engine.SetPPPoE(name, &subscribers.PPPoEConfig{ACName: c.acName, MaxSessions: c.sessions, Auth: c.auth})
+		perr = s.d.Engine.SetPPPoE(name, &subscribers.PPPoEConfig{ACName: c.acName, MaxSessions: c.sessions, Auth: c.auth,
+			DuplicateProtection: c.dupProt})
 	} else if p, _ := s.d.Engine.PPPoE(name); p != nil {
 		perr = s.d.Engine.SetPPPoE(name, nil)
 	}

@@ -85,6 +85,13 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
+	return newRigLink(t, nil)
+}
+
+// newRigLink is newRig with the emulator's link wrapped by wrap (nil: as
+// it is).
+func newRigLink(t testing.TB, wrap func(pppoetest.Link) pppoetest.Link) *rig {
+	t.Helper()
 	r0, h0 := memport.Pair("r0", [6]byte{2, 0, 0, 0, 1, 0}, "h0", [6]byte{2, 0xee, 0, 0, 1, 0})
 	cp := &cpShim{}
 	lc, err := linecard.New(linecard.Config{Control: cp}, linecard.PortConfig{Port: r0, Interface: "gigabitEthernet 1/0/0"})
@@ -115,7 +122,11 @@ func newRig(t testing.TB) *rig {
 			return nil
 		}}))
 	must(t, Register(in.Tree(), Deps{Engine: e, Pools: pools, DynamicHost: "127.0.0.1", Clock: func() time.Time { return testClock }}))
-	r := &rig{in: in, lc: lc, e: e, emu: pppoetest.NewEmulator(&memLink{p: h0, b: port.NewBatch(1, port.DefaultBufSize)})}
+	var link pppoetest.Link = &memLink{p: h0, b: port.NewBatch(1, port.DefaultBufSize)}
+	if wrap != nil {
+		link = wrap(link)
+	}
+	r := &rig{in: in, lc: lc, e: e, emu: pppoetest.NewEmulator(link)}
 	t.Cleanup(func() {
 		_ = r.emu.Close()
 		must(t, e.Close())
@@ -200,6 +211,8 @@ var configLines = []string{
 	"aaa authentication ip default none",
 	"aaa accounting ppp default radius",
 	"aaa accounting interval 15",
+	"aaa dns primary 192.0.2.53",
+	"aaa dns secondary 192.0.2.54",
 	"ip local pool subs 100.64.0.1 100.64.0.99",
 	"ip local pool subs 100.64.1.1",
 	"interface gigabitEthernet 1/0/0.100",
@@ -207,6 +220,7 @@ var configLines = []string{
 	"pppoe auto-configure",
 	"pppoe ac-name \"my ac\"",
 	"pppoe sessions 100",
+	"pppoe duplicate-protection",
 	"ppp authentication pap chap",
 	"end",
 }
