@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -55,17 +56,58 @@ type Entry struct {
 	Direction    string
 	Analyzer     string
 	Cause        string // error cause, termination reason or the change made
+	// Count is how many times the same refused command was typed by the
+	// same user (EventCommandRefused only; Time is the latest, First the
+	// earliest). 0 and 1 both mean once.
+	Count int
+	First time.Time
 }
 
-// secureLog is the bounded, volatile secure mirror log.
+// maxRefusals bounds the refused-command entries, kept apart from the
+// main ring.
+const maxRefusals = 32
+
+// refusalKey identifies repeats of one refused command.
+type refusalKey struct {
+	source Source
+	cause  string
+}
+
+// secureLog is the bounded, volatile secure mirror log. Refused commands
+// (which any CLI user can cause at will) live in their own small ring,
+// repeats collapsed into one entry with a count, so they can never evict
+// the audit trail of the main ring.
 type secureLog struct {
-	mu      sync.Mutex
-	entries []Entry // ring
-	next    int
-	full    bool
+	mu       sync.Mutex
+	entries  []Entry // ring
+	next     int
+	full     bool
+	refusals []Entry // oldest (by latest repeat) first, at most maxRefusals
 }
 
 func newSecureLog(n int) *secureLog { return &secureLog{entries: make([]Entry, n)} }
+
+// refuse records a refused command: a repeat of one already kept (same
+// source and text) updates its count and time and becomes the newest;
+// a new one evicts the oldest refusal when the ring is full.
+func (l *secureLog) refuse(e Entry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := refusalKey{e.Source, e.Cause}
+	for i, r := range l.refusals {
+		if (refusalKey{r.Source, r.Cause}) == k {
+			r.Count = max(r.Count, 1) + 1
+			r.Time = e.Time
+			l.refusals = append(append(l.refusals[:i:i], l.refusals[i+1:]...), r)
+			return
+		}
+	}
+	e.Count, e.First = 1, e.Time
+	if len(l.refusals) >= maxRefusals {
+		l.refusals = append(l.refusals[:0:0], l.refusals[1:]...)
+	}
+	l.refusals = append(l.refusals, e)
+}
 
 func (l *secureLog) add(e Entry) {
 	l.mu.Lock()
@@ -77,13 +119,23 @@ func (l *secureLog) add(e Entry) {
 	}
 }
 
+// snapshot returns both rings merged, oldest first (refusals by their
+// latest repeat).
 func (l *secureLog) snapshot() []Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var out []Entry
 	if !l.full {
-		return append([]Entry(nil), l.entries[:l.next]...)
+		out = append(out, l.entries[:l.next]...)
+	} else {
+		out = append(append(out, l.entries[l.next:]...), l.entries[:l.next]...)
 	}
-	return append(append([]Entry(nil), l.entries[l.next:]...), l.entries[:l.next]...)
+	if len(l.refusals) == 0 {
+		return out
+	}
+	out = append(out, l.refusals...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
 }
 
 func (l *secureLog) clear() {
@@ -91,6 +143,7 @@ func (l *secureLog) clear() {
 	defer l.mu.Unlock()
 	clear(l.entries)
 	l.next, l.full = 0, false
+	l.refusals = nil
 }
 
 // logConfig records a configuration change.
@@ -143,6 +196,9 @@ func (e *Engine) WriteLog(w io.Writer) error {
 		if en.Cause != "" {
 			b.WriteString("  : " + en.Cause)
 		}
+		if en.Count > 1 {
+			fmt.Fprintf(&b, "  (%d times since %s)", en.Count, en.First.UTC().Format("Mon Jan 02 2006 15:04:05 UTC"))
+		}
 		b.WriteByte('\n')
 		if _, err := io.WriteString(w, b.String()); err != nil {
 			return err
@@ -163,7 +219,10 @@ func (e *Engine) LogAccess(who Source, on bool) {
 // LogRefused records a mirroring command a CLI session typed but could
 // not use (no mirror access, or mirror-enable itself above its privilege
 // or refused on its line); the session was answered as for any unknown
-// command.
+// command. Refusals are kept apart from the other entries, at most
+// maxRefusals of them, and the same user typing the same line again
+// only raises the entry's count: refusals can never push configuration
+// and session events out of the log.
 func (e *Engine) LogRefused(who Source, line, reason string) {
-	e.log.add(Entry{Time: e.now(), Event: EventCommandRefused, Source: who, Cause: reason + ": " + line})
+	e.log.refuse(Entry{Time: e.now(), Event: EventCommandRefused, Source: who, Cause: reason + ": " + line})
 }

@@ -104,11 +104,25 @@ func (e *Engine) saveLocked() error {
 
 // Load restores the static secure configuration from the store (at boot,
 // before Start). A missing file is an empty configuration. On a decoding
-// error nothing is restored.
-func (e *Engine) Load() error {
+// error nothing is restored. Whatever could not be restored is written to
+// the secure mirror log (one entry per item, naming it) and also returned;
+// the error names policies, interfaces and triggers, so the caller must
+// not show it outside the secure log.
+func (e *Engine) Load() (err error) {
 	if e.cfg.Store == nil {
 		return nil
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// A partial restore has logged each item itself.
+		var partial *restoreError
+		if !errors.As(err, &partial) {
+			e.log.add(Entry{Time: e.now(), Event: EventConfig, Source: Source{Kind: SourceSystem},
+				Cause: "secure configuration not restored: " + err.Error()})
+		}
+	}()
 	b, err := e.cfg.Store.ReadFile(e.cfg.StoreFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -181,9 +195,19 @@ func (e *Engine) Load() error {
 		e.triggers[k] = &trigger{key: k, policy: st.Policy, disable: st.Disable}
 	}
 	e.log.add(Entry{Time: e.now(), Event: EventConfig, Source: Source{Kind: SourceSystem}, Cause: "secure configuration restored"})
+	for _, b := range bad {
+		e.log.add(Entry{Time: e.now(), Event: EventConfig, Source: Source{Kind: SourceSystem}, Cause: "not restored: " + b.Error()})
+	}
 	e.reconcileLocked("")
 	if len(bad) > 0 {
-		return wrap("restore secure store", errors.Join(bad...))
+		return wrap("restore secure store", &restoreError{errors.Join(bad...)})
 	}
 	return nil
 }
+
+// restoreError is Load's error when only some items were restored; each
+// was already written to the secure log.
+type restoreError struct{ err error }
+
+func (r *restoreError) Error() string { return r.err.Error() }
+func (r *restoreError) Unwrap() error { return r.err }

@@ -114,6 +114,18 @@ type DynamicStats struct {
 	UnknownTypes                                       uint64 // dropped: neither CoA nor Disconnect
 	Stale                                              uint64 // dropped: Event-Timestamp outside the replay window
 	Duplicates                                         uint64 // retransmissions answered from the cache (or dropped while in progress)
+	// Mirror counts the authentic CoA-Requests that carry lawful-intercept
+	// VSAs (26-58..61). They are secret: the counters above never include
+	// them, and only a session with mirror access may see these.
+	Mirror MirrorDynamicStats
+}
+
+// MirrorDynamicStats counts the mirroring (lawful-intercept) CoA-Requests,
+// apart from the ordinary ones.
+type MirrorDynamicStats struct {
+	CoARequests, CoAACKs, CoANAKs uint64
+	Duplicates                    uint64 // retransmissions answered from the cache (or dropped while in progress)
+	Stale                         uint64 // dropped: Event-Timestamp outside the replay window
 }
 
 type dynamicCounters struct {
@@ -121,6 +133,23 @@ type dynamicCounters struct {
 	disconnectRequests, disconnectACKs, disconnectNAKs atomic.Uint64
 	unknownClients, badAuthenticators, malformed       atomic.Uint64
 	unknownTypes, stale, duplicates                    atomic.Uint64
+	// Mirroring CoA-Requests, kept apart.
+	liRequests, liACKs, liNAKs, liDuplicates, liStale atomic.Uint64
+}
+
+// isMirrorCoA reports whether p is a CoA-Request carrying any
+// lawful-intercept VSA, usable or not: such a request is counted only in
+// the secret mirroring counters.
+func isMirrorCoA(p *radius.Packet) bool {
+	if p.Code != radius.CodeCoARequest {
+		return false
+	}
+	for _, t := range []ERXType{ERXLIAction, ERXMedDevHandle, ERXMedIPAddress, ERXMedPortNumber} {
+		if len(ERXValues(p, t)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // DynamicServer is the RFC 5176 dynamic-request server.
@@ -222,6 +251,8 @@ func (s *DynamicServer) Stats() DynamicStats {
 		UnknownClients: c.unknownClients.Load(), BadAuthenticators: c.badAuthenticators.Load(),
 		Malformed: c.malformed.Load(), UnknownTypes: c.unknownTypes.Load(),
 		Stale: c.stale.Load(), Duplicates: c.duplicates.Load(),
+		Mirror: MirrorDynamicStats{CoARequests: c.liRequests.Load(), CoAACKs: c.liACKs.Load(),
+			CoANAKs: c.liNAKs.Load(), Duplicates: c.liDuplicates.Load(), Stale: c.liStale.Load()},
 	}
 }
 
@@ -282,24 +313,30 @@ func (s *DynamicServer) receive(b []byte, src netip.AddrPort) {
 		s.stats.badAuthenticators.Add(1)
 		return
 	}
+	// From here on the request is authentic: a mirroring CoA is counted
+	// in the secret counters only.
+	li := isMirrorCoA(p)
 	now := s.now()
 	if ts, err := rfc2869.EventTimestamp_Lookup(p); err == nil {
 		if d := now.Sub(ts); d > cfg.ReplayWindow || -d > cfg.ReplayWindow {
-			s.stats.stale.Add(1)
+			s.count(li, &s.stats.liStale, &s.stats.stale)
 			return
 		}
 	}
 	key := dupKey{src: src, id: p.Identifier, auth: p.Authenticator}
 	if reply, dup := s.checkDuplicate(key, now, cfg.DuplicateWindow); dup {
-		s.stats.duplicates.Add(1)
+		s.count(li, &s.stats.liDuplicates, &s.stats.duplicates)
 		if reply != nil {
 			_, _ = s.conn.WriteToUDPAddrPort(reply, src)
 		}
 		return
 	}
-	if p.Code == radius.CodeCoARequest {
+	switch {
+	case li:
+		s.stats.liRequests.Add(1)
+	case p.Code == radius.CodeCoARequest:
 		s.stats.coaRequests.Add(1)
-	} else {
+	default:
 		s.stats.disconnectRequests.Add(1)
 	}
 	req := &DynamicRequest{Packet: p, Source: src}
@@ -327,6 +364,16 @@ func (s *DynamicServer) receive(b []byte, src netip.AddrPort) {
 		s.remember(key, reply, s.now().Add(cfg.DuplicateWindow))
 		_, _ = s.conn.WriteToUDPAddrPort(reply, src)
 	}()
+}
+
+// count adds one to secret when the request is a mirroring CoA, else to
+// ordinary.
+func (s *DynamicServer) count(li bool, secret, ordinary *atomic.Uint64) {
+	if li {
+		secret.Add(1)
+	} else {
+		ordinary.Add(1)
+	}
 }
 
 // parseRequest parses b strictly: the length field must match the datagram.
@@ -360,13 +407,14 @@ func (s *DynamicServer) answer(cfg *DynamicConfig, req *DynamicRequest, raw []by
 // encodeAnswer counts and encodes the ACK or NAK to req.
 func (s *DynamicServer) encodeAnswer(req *DynamicRequest, raw []byte, ack bool, cause ErrorCause, attrs radius.Attributes) []byte {
 	coa := req.Code == radius.CodeCoARequest
+	li := isMirrorCoA(req.Packet)
 	code := radius.CodeCoANAK
 	switch {
 	case coa && ack:
 		code = radius.CodeCoAACK
-		s.stats.coaACKs.Add(1)
+		s.count(li, &s.stats.liACKs, &s.stats.coaACKs)
 	case coa:
-		s.stats.coaNAKs.Add(1)
+		s.count(li, &s.stats.liNAKs, &s.stats.coaNAKs)
 	case ack:
 		code = radius.CodeDisconnectACK
 		s.stats.disconnectACKs.Add(1)

@@ -113,16 +113,22 @@ radadmin Cleartext-Password := "rad-pw-a"
 
 // TestLabLocalPPPAuthentication: with `aaa authentication ppp default
 // local` routerd authenticates PPPoE subscribers (the emulator, on a data
-// port) against its `username` entries: PAP and CHAP with the right
-// password log in and get an address from the pool, wrong passwords are
-// refused, and CHAP for a user with a one-way `secret` is refused.
+// port) against the selected subscriber database (`aaa local username`):
+// PAP and CHAP with the right password log in and get an address from
+// the pool, wrong passwords are refused, and so are users of a database
+// that is not selected and operator accounts (`username`), whatever their
+// password. The databases are in show configuration and survive a
+// restart.
 func TestLabLocalPPPAuthentication(t *testing.T) {
 	l := lab.New(t, lab.Config{Ports: []string{"gigabitEthernet 2/0/0"}})
 	lab.Run(t, "ip", "netns", "exec", l.Neighbours[0], "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 	l.Start()
 	l.MustSSH("configure terminal\n" +
-		"username pppuser password 0 ppp-pw\n" +
-		"username hasheduser secret hashed-pw\n" +
+		"username operator password 0 op-pw\n" +
+		"username hashedop secret hashed-pw\n" +
+		"aaa local database default\naaa local database west\n" +
+		"aaa local username pppuser password ppp-pw\n" +
+		"aaa local username westuser password west-pw database west\n" +
 		"interface gigabitEthernet 2/0/0\n ip address 10.1.0.1 255.255.255.0\n encapsulation pppoe\n ppp authentication chap pap\n exit\n" +
 		"ip local pool SUBS 100.64.0.10 100.64.0.50\n" +
 		"aaa authentication ppp default local\n")
@@ -140,10 +146,12 @@ func TestLabLocalPPPAuthentication(t *testing.T) {
 	}{
 		{"CHAP", "pppuser", "ppp-pw", chap, true},
 		{"PAP", "pppuser", "ppp-pw", pap, true},
-		{"PAPSecret", "hasheduser", "hashed-pw", pap, true},
 		{"CHAPWrong", "pppuser", "nope", chap, false},
 		{"PAPWrong", "pppuser", "nope", pap, false},
-		{"CHAPSecret", "hasheduser", "hashed-pw", chap, false},
+		{"PAPOtherDatabase", "westuser", "west-pw", pap, false},
+		{"PAPOperator", "operator", "op-pw", pap, false},
+		{"CHAPOperator", "operator", "op-pw", chap, false},
+		{"PAPOperatorSecret", "hashedop", "hashed-pw", pap, false},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), loginLimit)
 		s, err := emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 1, byte(i + 1)}, User: tt.user,
@@ -162,7 +170,25 @@ func TestLabLocalPPPAuthentication(t *testing.T) {
 		}
 	}
 	out := l.MustSSH("show subscribers")
-	if n := strings.Count(out, "pppuser"); n != 2 || !strings.Contains(out, "hasheduser") {
-		t.Errorf("show subscribers lists pppuser %d times (want 2) and hasheduser once:\n%s", n, out)
+	if n := strings.Count(out, "pppuser"); n != 2 || strings.Contains(out, "operator") || strings.Contains(out, "westuser") {
+		t.Errorf("show subscribers lists pppuser %d times (want 2, and nobody else):\n%s", n, out)
+	}
+	want := "aaa local database default\naaa local database west\n" +
+		"aaa local username pppuser password ppp-pw\naaa local username westuser password west-pw database west\n"
+	if cfg := l.MustSSH("show configuration"); !strings.Contains(cfg, want) {
+		t.Errorf("show configuration lacks %q:\n%s", want, cfg)
+	}
+	// Selecting the other database: its user logs in; after a restart
+	// (the configuration replayed from flash) the selection holds.
+	l.MustSSH("configure terminal\naaa local select database west")
+	l.Restart()
+	if cfg := l.MustSSH("show configuration"); !strings.Contains(cfg, want+"aaa local select database west\n") {
+		t.Errorf("show configuration after a restart lacks the databases and selection:\n%s", cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), loginLimit)
+	defer cancel()
+	if _, err := emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 2, 1}, User: "westuser",
+		Password: "west-pw", Accept: pap, Retries: 5, RetryInterval: 2 * time.Second}); err != nil {
+		t.Errorf("westuser after selecting its database and a restart: %v\nconsole:\n%s", err, l.Console())
 	}
 }

@@ -278,16 +278,23 @@ func TestMirrorFlowRADIUSAndCLI(t *testing.T) {
 	}
 	s.coa("CoA-NAK", `Acct-Session-Id = "0000000000"`, "ERX-LI-Action = on", "ERX-Med-Ip-Address = "+mirAnalyzer)
 
-	// The dynamic-request server's counters, to any operator: 5 CoAs
+	// The dynamic-request server's counters: an ordinary operator sees
+	// none of the mirroring CoAs; with mirror-enable, 5 mirroring CoAs
 	// (the decoy included), one NAK.
 	stats := s.ssh("show radius dynamic-request statistics")
-	for name, want := range map[string]int{"CoA requests": 5, "CoA ACKs": 4, "CoA NAKs": 1,
+	for name, want := range map[string]int{"CoA requests": 0, "CoA ACKs": 0, "CoA NAKs": 0,
 		"Disconnect requests": 0, "Dropped, bad authenticator": 0, "Dropped, malformed": 0} {
 		if got := counter(t, stats, name); got != want {
 			s.errorf("show radius dynamic-request statistics: %s %d, want %d:\n%s", name, got, want, stats)
 		}
 	}
 	s.assertHidden("show radius dynamic-request statistics", stats)
+	secret := s.ssh("mirror-enable\nshow radius dynamic-request statistics")
+	for name, want := range map[string]int{"Mirroring CoA requests": 5, "Mirroring CoA ACKs": 4, "Mirroring CoA NAKs": 1} {
+		if got := counter(t, secret, name); got != want {
+			s.errorf("with mirror-enable, show radius dynamic-request statistics: %s %d, want %d:\n%s", name, got, want, secret)
+		}
+	}
 
 	// Dynamic lists are not persisted: not in the secure store, gone
 	// after a restart; the static list stays.
@@ -373,7 +380,7 @@ func TestMirrorFlowLoginVariants(t *testing.T) {
 	}
 
 	// Another AAA method: local authentication.
-	s.ssh("configure terminal\nusername " + local + " password 0 pw5\naaa authentication ppp default local")
+	s.ssh("configure terminal\naaa local database default\naaa local username " + local + " password pw5\naaa authentication ppp default local")
 	s.trigger("mirror username " + local + " ip secure-policy-list " + subPolicy)
 	sess, acct := s.login(local, "pw5", 0x55)
 	s.exchange(sess, "local-first", 2, subMirID, sessionIDOf(t, acct))

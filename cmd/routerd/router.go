@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/erxos/erx/aaa"
@@ -42,6 +43,9 @@ type router struct {
 	interp   *cli.Interpreter
 	mgmt     *mgmt.Port
 	ssh      *sshd.Server
+
+	// leasesResumed: the restored DHCP leases were resumed (once a boot).
+	leasesResumed sync.Once
 }
 
 func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.LogHandler, log *slog.Logger, booted time.Time) (*router, error) {
@@ -108,9 +112,11 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.
 	if err := r.replayStartup(); err != nil {
 		log.Error("startup configuration", "err", err)
 	}
-	if err := r.mirror.Load(); err != nil {
-		log.Error("secure mirroring store", "err", err)
-	}
+	// Lawful-intercept secrecy: what the secure store could not restore
+	// (policy names, interfaces, trigger values) is in the secure mirror
+	// log only, readable with mirror-enable; the system log and console
+	// get nothing.
+	_ = r.mirror.Load()
 	if err := firmware.SetHostname(interp.Hostname()); err != nil && !errors.Is(err, firmware.ErrNotInImage) {
 		log.Warn("hostname", "err", err)
 	}
@@ -152,15 +158,26 @@ func (r *router) newMirror() error {
 
 // runMirror runs the mirroring engine's taps and analyzers until ctx ends.
 func (r *router) runMirror(ctx context.Context) error {
-	if err := r.mirror.Start(); err != nil {
-		return fmt.Errorf("mirroring engine: %w", err)
+	if err := r.startMirror(); err != nil {
+		return err
 	}
-	// IP subscribers restored from flash log in again now, so that the
-	// mirroring triggers see them log in (seed Table 2).
-	r.subs.ResumeLeases()
 	<-ctx.Done()
 	r.mirror.Stop()
 	return ctx.Err()
+}
+
+// startMirror starts the mirroring engine, which subscribes it to the
+// subscribers' session events, and then lets the IP subscribers restored
+// from flash log in again (ResumeLeases, once a boot; the configuration
+// is replayed by then), so that the mirroring triggers see them log in
+// (seed Table 2). The leases are resumed also when Start fails or
+// panics: their clients' REQUESTs would be ignored until they expire.
+func (r *router) startMirror() error {
+	defer r.leasesResumed.Do(r.subs.ResumeLeases)
+	if err := r.mirror.Start(); err != nil {
+		return fmt.Errorf("mirroring engine: %w", err)
+	}
+	return nil
 }
 
 // replayStartup runs the configuration chosen by `boot config` (normally

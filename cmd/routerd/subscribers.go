@@ -4,9 +4,11 @@ import (
 	"encoding/hex"
 	"io/fs"
 
+	"github.com/erxos/erx/aaa/local"
 	"github.com/erxos/erx/aaa/radius"
 	"github.com/erxos/erx/firmware/flash"
 	"github.com/erxos/erx/mirror"
+	"github.com/erxos/erx/mirror/mirrorcli"
 	"github.com/erxos/erx/services/access/pool"
 	"github.com/erxos/erx/services/subscribers"
 	"github.com/erxos/erx/services/subscribers/subcli"
@@ -18,10 +20,16 @@ import (
 // attributes go to the mirroring engine.
 func (r *router) newSubscribers() error {
 	pools := &pool.Registry{}
-	// Local authentication of PPP subscribers (`aaa authentication ppp
-	// default local`) uses the default local user database: the
-	// `username` entries, as on JunosE.
-	cfg := subscribers.Config{DataPlane: r.linecard, Pools: pools, Hostname: r.interp.Hostname(), Local: r.users}
+	// Local authentication of subscribers (`aaa authentication ppp
+	// default local`) uses the subscribers' own local user databases
+	// (`aaa local database`, `aaa local username`), never the operators'
+	// `username` accounts: a PPPoE client must not be able to test
+	// operator passwords.
+	localDB := local.NewSubscriberDB()
+	if err := localDB.Register(r.interp.Tree()); err != nil {
+		return err
+	}
+	cfg := subscribers.Config{DataPlane: r.linecard, Pools: pools, Hostname: r.interp.Hostname(), Local: localDB}
 	if r.store != nil {
 		// The DHCP leases on flash get their sessions back once the
 		// configuration is replayed and the mirroring engine listens
@@ -39,7 +47,8 @@ func (r *router) newSubscribers() error {
 		}
 	}
 	r.linecard.SetControlPlane(subs)
-	if err := subcli.Register(r.interp.Tree(), subcli.Deps{Engine: subs, Pools: pools, Hostname: r.interp.Hostname}); err != nil {
+	if err := subcli.Register(r.interp.Tree(), subcli.Deps{Engine: subs, Pools: pools, Hostname: r.interp.Hostname,
+		MirrorVisible: mirrorcli.Visible}); err != nil {
 		return err
 	}
 	subs.SetMirrorCoA(func(c subscribers.CoARequest) (bool, radius.ErrorCause) {

@@ -177,13 +177,7 @@ func refused(tree *command.Tree, e *mirror.Engine, cmds []*command.Command) func
 			}
 		}
 		had, level := Visible(ctx), ctx.Level
-		SetAccess(ctx, true)
-		ctx.SetValue(probeKey{}, true)
-		ctx.Level = 15
-		req, err := tree.Parse(ctx, line)
-		ctx.Level = level
-		ctx.SetValue(probeKey{}, nil)
-		SetAccess(ctx, had)
+		req, err := probe(tree, ctx, line)
 		if err != nil || req == nil || !own[req.Command] {
 			return
 		}
@@ -196,6 +190,24 @@ func refused(tree *command.Tree, e *mirror.Engine, cmds []*command.Command) func
 		}
 		e.LogRefused(who(ctx), strings.TrimSpace(line), reason)
 	}
+}
+
+// probe parses line as a session with full mirroring rights would
+// (mirror access, privilege 15, mirror-enable admitted on any line). The
+// Context's values are per session and cannot be copied, so the
+// session's own level and access are raised only for the parse and
+// restored by a defer, whatever the parse does.
+func probe(tree *command.Tree, ctx *command.Context, line string) (*command.Request, error) {
+	had, level := Visible(ctx), ctx.Level
+	defer func() {
+		ctx.Level = level
+		ctx.SetValue(probeKey{}, nil)
+		SetAccess(ctx, had)
+	}()
+	SetAccess(ctx, true)
+	ctx.SetValue(probeKey{}, true)
+	ctx.Level = 15
+	return tree.Parse(ctx, line)
 }
 
 // ShowIPInterface is the hook `show ip interface` calls for each

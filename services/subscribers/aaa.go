@@ -1,9 +1,9 @@
 package subscribers
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -71,17 +71,17 @@ type RADIUSAuthenticator interface {
 }
 
 // LocalUsers checks local subscriber credentials; it is shaped like
-// aaa/local.Users.AuthPassword (the privilege is ignored).
+// aaa/local.SubscriberDB.AuthPassword (the privilege is ignored). It must
+// be the subscribers' own database (`aaa local username`), never the
+// operators' CLI accounts, and compare in constant time.
 type LocalUsers interface {
 	AuthPassword(name, password string) (int, error)
 }
 
 // ClearPasswords is implemented by local user stores that can give a
-// user's password in clear, which CHAP needs. aaa/local.Users implements
-// it for `username NAME password TEXT` entries; a `secret` (a one-way
-// hash) has no clear text, so CHAP for such a user is rejected (PAP
-// works). A store without it rejects every CHAP login with
-// ErrCHAPNeedsClearPassword.
+// user's password in clear, which CHAP needs. aaa/local.SubscriberDB
+// implements it (`aaa local username NAME password TEXT`). A store
+// without it rejects every CHAP login with ErrCHAPNeedsClearPassword.
 type ClearPasswords interface {
 	ClearPassword(name string) (string, bool)
 }
@@ -271,7 +271,7 @@ func (a *AAA) local(c Credentials) (Grant, error) {
 	h.Write([]byte{c.CHAPID})
 	h.Write([]byte(pw))
 	h.Write(c.CHAPChallenge)
-	if !bytes.Equal(h.Sum(nil), c.CHAPResponse) {
+	if subtle.ConstantTimeCompare(h.Sum(nil), c.CHAPResponse) != 1 {
 		return g, fmt.Errorf("%w: local: bad CHAP response", ErrRejected)
 	}
 	return g, nil

@@ -131,14 +131,23 @@ func record(status erxradius.AcctStatus, s Session, c Counters, now time.Time) e
 // may issue, up to an hour of clock ahead, and a restarted routerd starts
 // above the reservation of the run before: ids do not repeat across
 // restarts, also within the same second or after a burst of logins that
-// ran ahead of the clock. Without a store only the clock separates runs.
-// Ids wrap after about 115 days; the table skips an id still in use.
+// ran ahead of the clock. Once four fifths of a reservation are used the
+// next one is written in the background, without the locks logins take
+// (the table's and this one's): a login waits for the flash only when a
+// burst, or a step of the clock, runs past the whole reservation before
+// that write ended. Without a store only the clock separates runs. Ids
+// wrap after about 115 days; the table skips an id still in use.
 type sessionIDs struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	last     uint64 // milliseconds since the epoch, unwrapped
 	store    IDStore
-	reserved uint64 // ids up to this one may be issued before the store is written again
+	reserved uint64 // ids up to this one may be issued (the reservation on the store)
+	// writing: reserveAhead is writing the next reservation; written
+	// (on mu) signals its end, wg waits for it.
+	writing bool
+	written *sync.Cond
+	wg      sync.WaitGroup
 }
 
 // IDStore keeps the Acct-Session-Id reservation across restarts; the
@@ -156,10 +165,15 @@ const (
 	// acctIDReserve is how far ahead a reservation reaches: an hour of
 	// the millisecond clock, so the store is written about once an hour.
 	acctIDReserve = uint64(time.Hour / time.Millisecond)
+	// acctIDRenew is the rest of a reservation below which the next one
+	// is written: its last fifth (12 minutes of the clock).
+	acctIDRenew = acctIDReserve / 5
 )
 
 func newSessionIDs(boot time.Time, now func() time.Time) *sessionIDs {
-	return &sessionIDs{now: now, last: uint64(max(boot.UnixMilli(), 1)) - 1}
+	g := &sessionIDs{now: now, last: uint64(max(boot.UnixMilli(), 1)) - 1}
+	g.written = sync.NewCond(&g.mu)
+	return g
 }
 
 // persist loads the previous run's reservation from s, starts above it
@@ -173,16 +187,30 @@ func (g *sessionIDs) persist(s IDStore) error {
 			g.last = v
 		}
 	}
-	return g.reserveLocked(max(g.last, uint64(max(g.now().UnixMilli(), 0))))
+	// A failed write still moves the reservation on: the flash is not
+	// retried for every login; the clock keeps runs apart.
+	g.reserved = max(g.last, uint64(max(g.now().UnixMilli(), 0))) + acctIDReserve
+	return g.write(g.reserved)
 }
 
-// reserveLocked records that ids up to from+acctIDReserve may be issued.
-func (g *sessionIDs) reserveLocked(from uint64) error {
-	g.reserved = from + acctIDReserve
-	if err := g.store.WriteFile(acctIDFile, []byte(strconv.FormatUint(g.reserved, 10)+"\n")); err != nil {
+// write stores reservation r.
+func (g *sessionIDs) write(r uint64) error {
+	if err := g.store.WriteFile(acctIDFile, []byte(strconv.FormatUint(r, 10)+"\n")); err != nil {
 		return fmt.Errorf("subscribers: Acct-Session-Id reservation: %w", err)
 	}
 	return nil
+}
+
+// reserveAhead writes reservation r, without g.mu held, then lets ids up
+// to r be issued (also when the write failed, as persist does).
+func (g *sessionIDs) reserveAhead(r uint64) {
+	defer g.wg.Done()
+	_ = g.write(r)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reserved = max(g.reserved, r)
+	g.writing = false
+	g.written.Broadcast()
 }
 
 // next returns a new id.
@@ -190,13 +218,24 @@ func (g *sessionIDs) next() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.last = max(g.last+1, uint64(max(g.now().UnixMilli(), 0)))
-	if g.store != nil && g.last > g.reserved {
-		// A failed write still moves the reservation on: the flash is
-		// not retried for every login; the clock keeps runs apart.
-		_ = g.reserveLocked(g.last)
+	for g.store != nil {
+		if !g.writing && g.last+acctIDRenew > g.reserved {
+			g.writing = true
+			g.wg.Add(1)
+			go g.reserveAhead(g.last + acctIDReserve)
+		}
+		if g.last <= g.reserved {
+			break
+		}
+		// Past the reservation on the store before the next one is
+		// written: an id issued now could repeat after a restart.
+		g.written.Wait()
 	}
 	return fmt.Sprintf("%010d", g.last%acctIDSpace)
 }
+
+// wait waits for a reservation being written (Engine.Close).
+func (g *sessionIDs) wait() { g.wg.Wait() }
 
 // PersistAcctSessionIDs keeps the Acct-Session-Id reservation in s (the
 // router's flash), so ids never repeat across restarts of routerd. Call it

@@ -238,7 +238,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.InterimTick <= 0 {
 		cfg.InterimTick = time.Second
 	}
-	e := &Engine{cfg: cfg, table: NewTable(cfg.Clock()), methods: map[Type][]Method{}, leasesHeld: cfg.HoldLeases,
+	e := &Engine{cfg: cfg, table: newTable(cfg.Clock(), cfg.Clock), methods: map[Type][]Method{}, leasesHeld: cfg.HoldLeases,
 		access: map[string]*access{}, lives: map[uint64]*live{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	e.aaa.Local = cfg.Local
@@ -358,6 +358,7 @@ func (e *Engine) Close() error {
 	e.Sync()
 	close(e.stop)
 	e.wg.Wait()
+	e.table.acctNext.wait() // a reservation being written ahead
 	e.acct.close(closeGrace)
 	e.bus.Close()
 	e.mu.Lock()
@@ -846,6 +847,14 @@ func (e *Engine) ResumeLeases() {
 	}
 }
 
+// LeasesHeld reports whether the DHCP leases restored from flash still
+// wait for ResumeLeases (Config.HoldLeases).
+func (e *Engine) LeasesHeld() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leasesHeld
+}
+
 // resumeLeases resumes the leases of ds that have no session yet (a
 // reconfiguration keeps the sessions it has).
 func resumeLeases(a *access, ds *dhcp.Server) {
@@ -938,16 +947,21 @@ func (e *Engine) disableAccess(a *access, pppoeOff, ipoeOff, keepLeases bool) {
 		s.Wait()
 	}
 	if ds != nil && keepLeases {
-		ds.Close() // no more lease events; the bound leases stay on flash
-		a.mu.Lock()
-		var ls []*live
-		for _, l := range a.leases {
-			ls = append(ls, l)
-		}
-		a.mu.Unlock()
-		for _, l := range ls {
-			e.post(func() { e.endIPoE(a, l, cause) })
-		}
+		// No lease event after Close; the bound leases stay on flash. The
+		// sessions end on the control goroutine after the events ds posted
+		// before (a binding queued there still gets its session first).
+		ds.Close()
+		e.post(func() {
+			a.mu.Lock()
+			ls := make([]*live, 0, len(a.leases))
+			for _, l := range a.leases {
+				ls = append(ls, l)
+			}
+			a.mu.Unlock()
+			for _, l := range ls {
+				e.endIPoE(a, l, cause)
+			}
+		})
 		return
 	}
 	if ds != nil {
@@ -1042,7 +1056,7 @@ func (e *Engine) gateway(a *access) netip.Addr {
 		vrName(in.VirtualRouter) == vrName(a.vr) {
 		return in.Addresses[0].Addr()
 	}
-	now := time.Now()
+	now := e.cfg.Clock()
 	a.mu.Lock()
 	gw, at := a.gw, a.gwAt
 	a.mu.Unlock()
@@ -1391,7 +1405,9 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 	case dhcp.EventBound:
 		if l != nil {
 			if l.addr == ev.Lease.Address {
-				ackBound(ev) // renewal
+				if !ackBound(ev) { // the session's lease is gone
+					e.endIPoE(a, l, subscriber.CauseNASRequest)
+				}
 				return
 			}
 			e.endIPoE(a, l, subscriber.CauseNASRequest)
@@ -1408,6 +1424,12 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 		l = &live{id: s.ID, typ: TypeIPoE, acc: a, mac: mac, ifname: name, vr: a.vr, addr: ev.Lease.Address}
 		if err := e.cfg.DataPlane.AddIPoEInterface(name, a.name, l.addr, mac); err != nil {
 			e.table.remove(s.ID)
+			a.mu.Lock()
+			delete(a.grants, mac)
+			a.mu.Unlock()
+			if ev.Refuse != nil {
+				_ = ev.Refuse() // the client is NAKed and starts over
+			}
 			return
 		}
 		l.installed = true
@@ -1420,8 +1442,11 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 		e.mu.Unlock()
 		e.install(l, "", g)
 		// Only now the client learns its address: its first packet finds
-		// the session's interface, taps and route in place.
-		ackBound(ev)
+		// the session's interface, taps and route in place. A binding
+		// cleared meanwhile (or whose server closed) ends the session.
+		if !ackBound(ev) {
+			e.endIPoE(a, l, subscriber.CauseNASRequest)
+		}
 	case dhcp.EventReleased, dhcp.EventExpired:
 		if l != nil && l.addr == ev.Lease.Address {
 			e.endIPoE(a, l, ev.Cause)
@@ -1431,10 +1456,13 @@ func (e *Engine) dhcpEvent(a *access, ev dhcp.Event) {
 
 // ackBound sends the DHCPACK the server left to the engine (a new
 // binding), if any; a lost ACK is retransmitted by the client's REQUEST.
-func ackBound(ev dhcp.Event) {
-	if ev.Ack != nil {
-		_ = ev.Ack()
+// It reports false when the binding is gone (dhcp.ErrLeaseGone): the
+// subscriber must not keep a session for it.
+func ackBound(ev dhcp.Event) bool {
+	if ev.Ack == nil {
+		return true
 	}
+	return !errors.Is(ev.Ack(), dhcp.ErrLeaseGone)
 }
 
 func (e *Engine) endIPoE(a *access, l *live, cause subscriber.Cause) {

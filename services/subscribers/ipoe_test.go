@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	erxradius "github.com/erxos/erx/aaa/radius"
 	"github.com/erxos/erx/aaa/radiustest"
+	"github.com/erxos/erx/services/access/dhcp"
 	"github.com/erxos/erx/services/access/pool"
 	"github.com/erxos/erx/services/access/pppoetest"
 	"github.com/erxos/erx/services/access/subscriber"
@@ -43,6 +45,10 @@ type ipoeRig struct {
 	pools  *pool.Registry
 	events chan Event
 	cancel func()
+	// mod adjusts the configuration of the next engine; beforeResume
+	// runs in start(true) just before ResumeLeases.
+	mod          func(*Config)
+	beforeResume func()
 }
 
 const ipoeAccess = "gigabitEthernet 1/0/0"
@@ -85,8 +91,12 @@ func (r *ipoeRig) start(asRouterd bool) {
 	addPool := func() {
 		must(t, pools.Server("default").AddRange("ipoe", netip.MustParseAddr("10.0.1.100"), netip.MustParseAddr("10.0.1.120")))
 	}
-	e, err := New(Config{DataPlane: r.lc, Pools: pools, Hostname: "host1", EchoInterval: -1, LeaseStore: r.store,
-		HoldLeases: asRouterd})
+	cfg := Config{DataPlane: r.lc, Pools: pools, Hostname: "host1", EchoInterval: -1, LeaseStore: r.store,
+		HoldLeases: asRouterd}
+	if r.mod != nil {
+		r.mod(&cfg)
+	}
+	e, err := New(cfg)
 	must(t, err)
 	r.e, r.events, r.pools = e, make(chan Event, 100), pools
 	r.cancel = e.Subscribe("test", func(ev Event) { r.events <- ev }, ConsumerOptions{Sync: true})
@@ -103,6 +113,9 @@ func (r *ipoeRig) start(asRouterd bool) {
 	srv := erxradius.Config{Servers: []erxradius.ServerConfig{{Addr: r.rad.Addr, Secret: "s3cret", Timeout: time.Second}}}
 	must(t, e.SetRADIUS(srv, srv))
 	if asRouterd {
+		if r.beforeResume != nil {
+			r.beforeResume()
+		}
 		e.ResumeLeases()
 	}
 }
@@ -281,13 +294,16 @@ func TestIPoELeasesResumeAfterRestart(t *testing.T) {
 		rfc2866.AcctSessionID_GetString(st) != s.AcctSessionID {
 		t.Fatalf("Start %+v", st.Attributes)
 	}
-	// The refused client's lease is gone (it is NAKed when it renews).
-	a := r.e.access[ipoeAccess]
-	a.mu.Lock()
-	ds := a.dhcp
-	a.mu.Unlock()
-	if _, ok := ds.Lookup(macS2); ok {
-		t.Fatal("refused lease kept")
+	// The refused client's lease is gone (it is NAKed when it renews);
+	// its Access-Reject may still be on its way to the server's resume.
+	ds := r.dhcpServer()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) { // hang guard only
+		if _, ok := ds.Lookup(macS2); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("refused lease kept")
+		}
 	}
 	// The resumed address was reserved in the pool created after the
 	// interface; the refused one went back.
@@ -301,6 +317,116 @@ func TestIPoELeasesResumeAfterRestart(t *testing.T) {
 	must(t, leases[0].Release())
 	if ev := r.next(EventLogout); ev.Session.ID != s.ID {
 		t.Fatalf("logout %+v", ev.Session)
+	}
+}
+
+// dhcpServer returns the DHCP server of the access interface.
+func (r *ipoeRig) dhcpServer() *dhcp.Server {
+	a := r.e.access[ipoeAccess]
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dhcp
+}
+
+// queued returns how many functions wait for the engine's control
+// goroutine.
+func (r *ipoeRig) queued() int {
+	r.e.qmu.Lock()
+	defer r.e.qmu.Unlock()
+	return len(r.e.queue)
+}
+
+// TestIPoEInstallFailureNaks: a binding whose IP subscriber interface
+// cannot be created gets no session and is refused: the client is NAKed
+// (not ACKed as a renewal when it retransmits) and its address goes back
+// to the pool.
+func TestIPoEInstallFailureNaks(t *testing.T) {
+	r := newIPoERig(t)
+	u := callingStationID([6]byte(macS1))
+	r.rad.SetUser(u, radiustest.User{Password: u})
+	// Another IP subscriber holds the pool's first address on the port.
+	first := netip.MustParseAddr("10.0.1.100")
+	must(t, r.lc.AddIPoEInterface(ipoeAccess+".0.blocker", ipoeAccess, first, [6]byte{2, 0x77, 0, 0, 0, 1}))
+	_, err := r.emu.DHCP(ctx(t), pppoetest.DHCPConfig{MAC: macS1, Retries: 3, RetryInterval: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), pppoetest.ErrDHCPNak.Error()) {
+		t.Fatalf("lease despite the failed install: %v", err)
+	}
+	r.e.Sync()
+	if n := r.e.Table().Len(); n != 0 {
+		t.Fatalf("%d sessions", n)
+	}
+	if _, ok := r.dhcpServer().Lookup(macS1); ok {
+		t.Fatal("refused binding kept")
+	}
+	srv, _ := r.pools.Lookup("default")
+	if u := srv.Usage("ipoe"); u[0].InUse != 0 {
+		t.Fatalf("address not returned: %+v", u)
+	}
+	select {
+	case ev := <-r.events:
+		t.Fatalf("event %v", ev.Type)
+	default:
+	}
+}
+
+// TestIPoEShutdownEndsQueuedResume: a restored lease whose binding is
+// still queued for the control goroutine when the engine shuts down gets
+// its session and then loses it like the others (Stop, interface and
+// route removed), none left behind.
+func TestIPoEShutdownEndsQueuedResume(t *testing.T) {
+	r := newIPoERig(t)
+	u := callingStationID([6]byte(macS1))
+	r.rad.SetUser(u, radiustest.User{Password: u})
+	_, err := r.emu.DHCP(ctx(t), pppoetest.DHCPConfig{MAC: macS1, RetryInterval: 300 * time.Millisecond})
+	must(t, err)
+	r.next(EventLogin)
+	r.next(EventAddressAssigned)
+	r.stop()
+	r.next(EventLogout)
+	waitAcct(t, r.rad, 2)
+
+	// Restart with the control goroutine held (and no interim tick
+	// queueing work) until the engine shuts down.
+	gate, held := make(chan struct{}), make(chan struct{})
+	r.mod = func(c *Config) { c.InterimTick = time.Hour }
+	r.beforeResume = func() { r.e.post(func() { close(held); <-gate }) }
+	r.start(true)
+	<-held
+	deadline := time.Now().Add(10 * time.Second) // hang guard only
+	for r.queued() < 1 {                         // the restored binding
+		if time.Now().After(deadline) {
+			t.Fatal("restored lease not bound")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e := r.e
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	for r.queued() < 2 { // Close is past its access interfaces
+		if time.Now().After(deadline) {
+			t.Fatal("Close does not get to the control goroutine")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	must(t, <-closed)
+	r.cancel()
+	r.e = nil
+	ses := r.next(EventLogin).Session
+	r.next(EventAddressAssigned)
+	if ev := r.next(EventLogout); ev.Session.ID != ses.ID || ev.Cause != subscriber.CauseNASRequest {
+		t.Fatalf("logout %+v %v", ev.Session, ev.Cause)
+	}
+	if _, err := r.lc.Interface(ses.Interface); err == nil {
+		t.Fatalf("%s left behind", ses.Interface)
+	}
+	if rt, _ := r.lc.Routes("default"); hasHost(rt) {
+		t.Fatal("host route left behind")
+	}
+	recs := waitAcct(t, r.rad, 4)
+	if st := recs[3]; rfc2866.AcctStatusType_Get(st) != rfc2866.AcctStatusType_Value_Stop ||
+		rfc2866.AcctSessionID_GetString(st) != ses.AcctSessionID {
+		t.Fatalf("last record %+v, want the Stop of %s", st.Attributes, ses.AcctSessionID)
 	}
 }
 

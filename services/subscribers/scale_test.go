@@ -49,6 +49,8 @@ type scaleConfig struct {
 	// unnumbered leaves the access interface without an address: the
 	// subscribers' gateway is loopback 0's.
 	unnumbered bool
+	// clock is the engine's (subscribers.Config.Clock; nil: the real one).
+	clock func() time.Time
 }
 
 const scaleAccess = "gigabitEthernet 1/0/0"
@@ -71,7 +73,7 @@ func newScaleRig(t testing.TB, c scaleConfig) *scaleRig {
 	pools := &pool.Registry{}
 	must(t, pools.Server("default").AddRange("subs", c.pool[0], c.pool[1]))
 	e, err := subscribers.New(subscribers.Config{DataPlane: lc, Pools: pools, Hostname: "host1", EchoInterval: c.echo,
-		PADIRate: c.padiRate})
+		PADIRate: c.padiRate, Clock: c.clock})
 	must(t, err)
 	shim.e = e
 	must(t, lc.Start())
@@ -256,14 +258,18 @@ func TestPADIRate(t *testing.T) {
 
 // TestUnnumberedGateway: on an access interface without an address the
 // subscribers' gateway is loopback 0's; the scan that finds it is reused
-// for a second, after which an address change reaches new logins.
+// for a second of the engine's clock, after which an address change
+// reaches new logins.
 func TestUnnumberedGateway(t *testing.T) {
 	rad := radiustest.NewFakeServer(t, "s3cret")
 	for i := range 3 {
 		rad.SetUser(fmt.Sprintf("sub%d", i), radiustest.User{Password: "pw"})
 	}
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	r := newScaleRig(t, scaleConfig{radius: erxradius.ServerConfig{Addr: rad.Addr, Secret: "s3cret"}, acctAddr: rad.Addr,
-		echo: -1, retry: time.Second, unnumbered: true,
+		echo: -1, retry: time.Second, unnumbered: true, clock: clock,
 		pool: [2]netip.Addr{netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("100.64.0.100")}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard only
 	defer cancel()
@@ -279,8 +285,13 @@ func TestUnnumberedGateway(t *testing.T) {
 	}
 	must(t, r.lc.DeleteAddress("loopback 0", netip.MustParsePrefix("100.127.255.254/32")))
 	must(t, r.lc.AddAddress("loopback 0", netip.MustParsePrefix("100.127.255.253/32")))
-	time.Sleep(1100 * time.Millisecond) // past gatewayTTL
-	if g := gw(1); g != netip.MustParseAddr("100.127.255.253") {
+	if g := gw(1); g != netip.MustParseAddr("100.127.255.254") {
+		t.Fatalf("gateway within a second %v, want the scan's 100.127.255.254", g)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second) // past gatewayTTL
+	mu.Unlock()
+	if g := gw(2); g != netip.MustParseAddr("100.127.255.253") {
 		t.Fatalf("gateway after the address change %v, want 100.127.255.253", g)
 	}
 }

@@ -138,9 +138,12 @@ type Table struct {
 // NewTable returns an empty table whose Acct-Session-Ids (JunosE's
 // "decimal" format, ten digits) follow the wall clock from boot on, so
 // they do not repeat across restarts (see sessionIDs).
-func NewTable(boot time.Time) *Table {
+func NewTable(boot time.Time) *Table { return newTable(boot, time.Now) }
+
+// newTable is NewTable with the clock of the engine (Config.Clock).
+func newTable(boot time.Time, now func() time.Time) *Table {
 	return &Table{byID: map[uint64]*Session{}, byAcct: map[string]uint64{},
-		acctNext: newSessionIDs(boot, time.Now)}
+		acctNext: newSessionIDs(boot, now)}
 }
 
 // add inserts s, assigning its ID and Acct-Session-Id.

@@ -53,9 +53,19 @@ type Client struct {
 // lease (ResumeLeases) is then authorized again later instead of dropped.
 var ErrAuthUnavailable = errors.New("dhcp: authorization unavailable")
 
+// ErrLeaseGone is returned by an Event's Ack or Refuse when the binding
+// is no longer waiting for it: cleared or expired meanwhile, or its server
+// closed (a binding waiting for its ACK is not kept on flash).
+var ErrLeaseGone = errors.New("dhcp: lease gone")
+
 // resumeRetry is how long a restored lease waits before its authorization
 // is tried again after ErrAuthUnavailable.
 const resumeRetry = 5 * time.Second
+
+// resumeWorkers bounds the authorizations of restored leases in flight
+// (ResumeLeases): thousands of leases restored while the RADIUS servers
+// do not answer must not become thousands of requests every resumeRetry.
+const resumeWorkers = 8
 
 // Authenticator authorizes an IPoE client (typically RADIUS with the MAC
 // address or circuit ID as user name). A nil error accepts.
@@ -111,9 +121,10 @@ type Config struct {
 	// AckAfterBind leaves the DHCPACK of a new binding (not of a renewal)
 	// to the OnEvent consumer: its EventBound carries Ack, to call once
 	// the subscriber is installed, so that the client's first packet finds
-	// its session (dynamic interface, mirror taps) in place. Without a
-	// call the client retransmits its REQUEST and is then ACKed as a
-	// renewal.
+	// its session (dynamic interface, mirror taps) in place, and Refuse,
+	// to call instead when it cannot be installed. Until one of them runs
+	// the client's retransmitted REQUESTs are ignored, and the binding is
+	// not written to the Store.
 	AckAfterBind bool
 }
 
@@ -149,8 +160,12 @@ type Event struct {
 	Cause    subscriber.Cause
 	Restored bool
 	// Ack sends the DHCPACK of a new binding (Config.AckAfterBind); nil
-	// when the server sent it already.
-	Ack func() error
+	// when the server sent it already. Refuse instead forgets the binding
+	// (its address returns to the pool) and NAKs the client, which starts
+	// over. Either returns ErrLeaseGone when the binding is no longer
+	// waiting (cleared, expired, or the server closed): the consumer must
+	// not keep a session for it.
+	Ack, Refuse func() error
 }
 
 // Lease is one client's address binding.
@@ -166,9 +181,19 @@ type Lease struct {
 	Attrs     subscriber.Attributes
 }
 
+// lease is the server's state of one binding. Each binding is its own
+// *lease (a client bound again gets a new one), so a callback that kept
+// the pointer tells a stale binding from the current one by identity.
 type lease struct {
 	Lease
-	timer clock.Timer
+	timer clock.Timer // expiry (the offer's timeout while not bound)
+	// ackPending: bound, the DHCPACK waits for Event.Ack or Refuse
+	// (Config.AckAfterBind).
+	ackPending bool
+	// resuming: a restored lease queued for, in, or waiting to retry its
+	// authorization (ResumeLeases); retry is the timer of the next try.
+	resuming bool
+	retry    clock.Timer
 }
 
 // Stats are message counters.
@@ -187,10 +212,14 @@ type Server struct {
 
 	mu      sync.Mutex
 	leases  map[MAC]*lease
-	pending map[MAC]bool // authorizations in flight (DISCOVER, or ResumeLeases)
+	pending map[MAC]bool // DISCOVER authorizations in flight
 	held    map[MAC]bool // restored leases waiting for ResumeLeases
 	stats   Stats
 	closed  bool
+	// resumeQ holds the restored leases waiting for one of the
+	// resumeWorkers; resuming counts those workers.
+	resumeQ  []*lease
+	resuming int
 
 	persistTimer clock.Timer
 }
@@ -230,7 +259,8 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 // Close stops lease timers, writes a pending lease snapshot and waits for
-// authorizations in flight. Leases stay persisted.
+// authorizations in flight and frames being handled: once it returns,
+// OnEvent is not called again. Leases stay persisted.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.persistTimer != nil {
@@ -240,13 +270,23 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	for _, l := range s.leases {
-		if l.timer != nil {
-			l.timer.Stop()
-		}
+		stopTimers(l)
 	}
+	clear(s.resumeQ)
+	s.resumeQ = nil
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+}
+
+// stopTimers stops l's expiry and authorization retry timers.
+func stopTimers(l *lease) {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	if l.retry != nil {
+		l.retry.Stop()
+	}
 }
 
 // Stats returns the counters.
@@ -291,7 +331,7 @@ func (s *Server) Lookup(mac MAC) (Lease, bool) {
 // ErrAuthUnavailable is tried again every few seconds until the lease
 // expires. While a lease is being authorized again its client's REQUESTs
 // are ignored (the client retransmits). The authorizations run in the
-// background; Close waits for them.
+// background, at most resumeWorkers at a time; Close waits for them.
 func (s *Server) ResumeLeases(skip func(Lease) bool) {
 	s.mu.Lock()
 	var restored []Lease
@@ -310,89 +350,108 @@ func (s *Server) ResumeLeases(skip func(Lease) bool) {
 		}
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, l := range known {
 		delete(s.held, l.MAC)
 	}
-	n := 0
 	for _, l := range todo {
-		if cur, ok := s.leases[l.MAC]; ok && cur.Bound && s.held[l.MAC] && !s.pending[l.MAC] {
+		if cur, ok := s.leases[l.MAC]; ok && cur.Bound && s.held[l.MAC] && !s.closed {
 			delete(s.held, l.MAC)
-			s.pending[l.MAC] = true
-			todo[n] = l
-			n++
+			cur.resuming = true
+			s.queueResumeLocked(cur)
 		}
-	}
-	todo = todo[:n]
-	closed := s.closed
-	if !closed {
-		s.wg.Add(len(todo))
-	}
-	s.mu.Unlock()
-	if closed {
-		return
-	}
-	for _, l := range todo {
-		go func() {
-			defer s.wg.Done()
-			s.resume(l)
-		}()
 	}
 }
 
-// resume re-authorizes one restored lease.
-func (s *Server) resume(l Lease) {
+// queueResumeLocked queues the authorization of restored lease l and
+// starts a resume worker unless resumeWorkers run already. Called with
+// s.mu held, s not closed.
+func (s *Server) queueResumeLocked(l *lease) {
+	s.resumeQ = append(s.resumeQ, l)
+	if s.resuming < resumeWorkers {
+		s.resuming++
+		s.wg.Add(1) // not closed: Close has not begun to wait
+		go s.resumeWorker()
+	}
+}
+
+// resumeWorker authorizes queued restored leases one at a time until the
+// queue is empty or the server closes.
+func (s *Server) resumeWorker() {
+	defer s.wg.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.resumeQ) > 0 && !s.closed {
+		l := s.resumeQ[0]
+		s.resumeQ[0] = nil
+		s.resumeQ = s.resumeQ[1:]
+		if s.leases[l.MAC] != l || !l.resuming {
+			continue // dropped meanwhile
+		}
+		ll := l.Lease
+		s.mu.Unlock()
+		s.resume(l, ll)
+		s.mu.Lock()
+	}
+	s.resuming--
+}
+
+// resume re-authorizes restored lease l, whose state was ll when it
+// was taken from the queue.
+func (s *Server) resume(l *lease, ll Lease) {
 	var attrs subscriber.Attributes
 	var err error
 	if s.cfg.Authenticator != nil {
-		attrs, err = s.cfg.Authenticator.AuthorizeDHCP(s.ctx, Client{MAC: l.MAC, Port: l.Port,
-			CircuitID: l.CircuitID, RemoteID: l.RemoteID})
+		attrs, err = s.cfg.Authenticator.AuthorizeDHCP(s.ctx, Client{MAC: ll.MAC, Port: ll.Port,
+			CircuitID: ll.CircuitID, RemoteID: ll.RemoteID})
 	}
 	s.mu.Lock()
-	cur, ok := s.leases[l.MAC]
-	if s.closed || !ok || !cur.Bound || cur.Address != l.Address {
-		s.mu.Unlock() // released, expired or cleared meanwhile (dropLocked ended the pending state)
+	if s.closed || s.leases[ll.MAC] != l || !l.resuming {
+		s.mu.Unlock() // released, expired or cleared meanwhile (dropLocked ended the resuming state)
 		return
 	}
 	if errors.Is(err, ErrAuthUnavailable) {
 		// No answer (at boot the servers may not be reachable yet): try
-		// again later; the lease stays pending until its expiry.
-		s.clk.AfterFunc(resumeRetry, func() {
+		// again later; the lease stays resuming until its expiry, which
+		// (like Close) stops the timer.
+		l.retry = s.clk.AfterFunc(resumeRetry, func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.closed {
-				return
+			if !s.closed && s.leases[l.MAC] == l && l.resuming {
+				s.queueResumeLocked(l)
 			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.resume(l)
-			}()
 		})
 		s.mu.Unlock()
 		return
 	}
-	delete(s.pending, l.MAC)
+	l.resuming = false
 	var rerr error
-	if err == nil && !cur.Owned {
+	if err == nil && !l.Owned {
 		// Restored before its pool existed (a configuration replayed in
-		// order: interfaces before pools): reserve the address now.
-		cur.Owned, rerr = s.cfg.Pool.Reserve(cur.Address)
+		// order: interfaces before pools): reserve the address now. The
+		// pool may have given it to another client meanwhile (ErrInUse):
+		// then the address is that client's, not to be released with
+		// this lease.
+		var owned bool
+		if owned, rerr = s.cfg.Pool.Reserve(l.Address); rerr == nil {
+			l.Owned = owned
+		}
 	}
-	if err != nil || rerr != nil || attrs.Address.Is4() && !attrs.Address.IsUnspecified() && attrs.Address != l.Address {
+	if err != nil || rerr != nil || attrs.Address.Is4() && !attrs.Address.IsUnspecified() && attrs.Address != ll.Address {
 		cause := subscriber.CauseNASError
 		if err != nil {
 			s.stats.AuthRejected++
 			cause = subscriber.CauseAuthFailed
 		}
-		s.dropLocked(cur)
+		s.dropLocked(l)
 		s.mu.Unlock()
-		s.emit(Event{Type: EventReleased, Lease: l, Cause: cause, Restored: true})
+		s.emit(Event{Type: EventReleased, Lease: ll, Cause: cause, Restored: true})
 		return
 	}
 	if s.cfg.Authenticator != nil {
-		cur.Attrs = attrs
+		l.Attrs = attrs
 	}
-	ll := cur.Lease
+	ll = l.Lease
 	s.mu.Unlock()
 	s.emit(Event{Type: EventBound, Lease: ll, Restored: true})
 }
@@ -443,11 +502,12 @@ func (s *Server) persistLocked() {
 	})
 }
 
-// writeLocked writes the bound leases to the store. Called with s.mu held.
+// writeLocked writes the bound leases to the store, except those whose
+// ACK was not sent yet. Called with s.mu held.
 func (s *Server) writeLocked() {
 	var out []Lease
 	for _, l := range s.leases {
-		if l.Bound {
+		if l.Bound && !l.ackPending {
 			out = append(out, l.Lease)
 		}
 	}
@@ -479,13 +539,12 @@ func (s *Server) expire(l *lease) {
 	}
 }
 
-// dropLocked forgets l and returns its address.
+// dropLocked forgets l and returns its address. A restored lease being
+// authorized again stops there (its callbacks find it gone).
 func (s *Server) dropLocked(l *lease) {
-	if l.timer != nil {
-		l.timer.Stop()
-	}
+	stopTimers(l)
+	l.resuming, l.ackPending = false, false
 	delete(s.leases, l.MAC)
-	delete(s.pending, l.MAC) // a restored lease being authorized again (ResumeLeases)
 	delete(s.held, l.MAC)
 	if l.Owned {
 		_ = s.cfg.Pool.Release(l.Address)
@@ -515,9 +574,21 @@ func (s *Server) Clear(mac MAC, cause subscriber.Cause) bool {
 	return ok
 }
 
+// ErrClosed is returned by HandleFrame after Close.
+var ErrClosed = errors.New("dhcp: server closed")
+
 // HandleFrame processes one untagged Ethernet frame carrying IPv4/UDP to
 // port 67, received on port. Other frames are ignored with an error.
 func (s *Server) HandleFrame(port string, frame []byte) error {
+	// Close waits for the frames being handled: no event after it.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
 	f := header.Ethernet(frame)
 	if err := f.Validate(); err != nil {
 		return s.drop(err)
@@ -698,8 +769,11 @@ func (s *Server) request(in inbound) error {
 		want = ip4(m.ClientIPAddr) // RENEWING / REBINDING
 	}
 	l, ok := s.leases[in.mac]
-	if ok && l.Bound && (s.pending[in.mac] || s.held[in.mac]) {
-		s.mu.Unlock() // a restored lease waiting for, or in, ResumeLeases: the client retransmits
+	if ok && (l.resuming || s.held[in.mac] || l.ackPending) {
+		// A restored lease waiting for, or in, ResumeLeases, or a new
+		// binding waiting for its subscriber to be installed
+		// (Event.Ack): the client retransmits.
+		s.mu.Unlock()
 		return nil
 	}
 	if !ok || want != l.Address {
@@ -711,22 +785,60 @@ func (s *Server) request(in inbound) error {
 	l.Bound = true
 	l.Expires = s.clk.Now().Add(s.cfg.LeaseTime)
 	s.armLocked(l, s.cfg.LeaseTime)
+	if newBind && s.cfg.AckAfterBind && s.cfg.OnEvent != nil {
+		l.ackPending = true // persisted once ACKed
+		ll := l.Lease
+		s.mu.Unlock()
+		frame, err := s.replyFrame(in, dhcpv4.MessageTypeAck, ll)
+		if err != nil {
+			s.mu.Lock()
+			if s.leases[in.mac] == l {
+				s.dropLocked(l)
+			}
+			s.mu.Unlock()
+			return err
+		}
+		s.emit(Event{Type: EventBound, Lease: ll,
+			Ack:    func() error { return s.ackBound(l, in.port, frame) },
+			Refuse: func() error { return s.refuseBound(l, in) }})
+		return nil
+	}
 	s.persistLocked()
 	s.stats.Ack++
 	ll := l.Lease
 	s.mu.Unlock()
-	if newBind && s.cfg.AckAfterBind && s.cfg.OnEvent != nil {
-		frame, err := s.replyFrame(in, dhcpv4.MessageTypeAck, ll)
-		if err != nil {
-			return err
-		}
-		port := in.port
-		s.emit(Event{Type: EventBound, Lease: ll, Ack: func() error { return s.send(port, frame, dhcpv4.MessageTypeAck, ll.MAC) }})
-		return nil
-	}
 	err := s.reply(in, dhcpv4.MessageTypeAck, ll)
 	s.emit(Event{Type: EventBound, Lease: ll})
 	return err
+}
+
+// ackBound sends the DHCPACK of binding l, which waited for the
+// subscriber's installation (Event.Ack), and persists the binding.
+func (s *Server) ackBound(l *lease, port string, frame []byte) error {
+	s.mu.Lock()
+	if s.closed || s.leases[l.MAC] != l || !l.ackPending {
+		s.mu.Unlock()
+		return fmt.Errorf("dhcp: ACK to %v: %w", l.MAC, ErrLeaseGone)
+	}
+	l.ackPending = false
+	s.persistLocked()
+	s.stats.Ack++
+	s.mu.Unlock()
+	return s.send(port, frame, dhcpv4.MessageTypeAck, l.MAC)
+}
+
+// refuseBound forgets binding l, whose subscriber could not be installed
+// (Event.Refuse), and NAKs the REQUEST in that bound it.
+func (s *Server) refuseBound(l *lease, in inbound) error {
+	s.mu.Lock()
+	if s.closed || s.leases[l.MAC] != l || !l.ackPending {
+		s.mu.Unlock()
+		return fmt.Errorf("dhcp: NAK to %v: %w", l.MAC, ErrLeaseGone)
+	}
+	s.dropLocked(l)
+	s.stats.Nak++
+	s.mu.Unlock()
+	return s.reply(in, dhcpv4.MessageTypeNak, Lease{MAC: in.mac})
 }
 
 func (s *Server) release(in inbound) error {

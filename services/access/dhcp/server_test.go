@@ -605,7 +605,9 @@ func TestResumeLeasesRetry(t *testing.T) {
 }
 
 // TestAckAfterBind: with AckAfterBind the DHCPACK of a new binding waits
-// for the consumer's Ack; a renewal is ACKed at once.
+// for the consumer's Ack: a REQUEST retransmitted meanwhile is ignored
+// (not ACKed as a renewal before the subscriber is installed) and the
+// binding is not persisted; a renewal is ACKed at once.
 func TestAckAfterBind(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.AckAfterBind = true })
 	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
@@ -618,14 +620,31 @@ func TestAckAfterBind(t *testing.T) {
 	}
 	e := h.event(EventBound)
 	h.none() // not before the subscriber is installed
-	if e.Ack == nil {
-		t.Fatal("no Ack in the event of a new binding")
+	if e.Ack == nil || e.Refuse == nil {
+		t.Fatal("no Ack or Refuse in the event of a new binding")
+	}
+	// The client retransmits before the consumer installed it: nothing.
+	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	h.none()
+	h.noEvent()
+	h.clk.Advance(time.Second) // PersistDelay
+	if b, err := h.store.ReadFile("dhcp-leases.json"); err == nil && strings.Contains(string(b), "10.2.0.100") {
+		t.Fatalf("binding persisted before its ACK: %s", b)
 	}
 	if err := e.Ack(); err != nil {
 		t.Fatal(err)
 	}
 	if ack := h.recv(); ack.msg.MessageType() != dhcpv4.MessageTypeAck || !ack.msg.YourIPAddr.Equal(off.msg.YourIPAddr) {
 		t.Fatalf("ack %v", ack.msg.Summary())
+	}
+	if err := e.Ack(); !errors.Is(err, ErrLeaseGone) {
+		t.Fatalf("second Ack: %v", err)
+	}
+	h.clk.Advance(time.Second)
+	if b, err := h.store.ReadFile("dhcp-leases.json"); err != nil || !strings.Contains(string(b), "10.2.0.100") {
+		t.Fatalf("binding not persisted after its ACK: %s %v", b, err)
 	}
 	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
 		dhcpv4.WithClientIP(off.msg.YourIPAddr))
@@ -667,5 +686,238 @@ func TestRestoredHeldUntilResume(t *testing.T) {
 	}
 	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeAck {
 		t.Fatalf("after resume: %v", r.msg.MessageType())
+	}
+}
+
+// noEvent fails if an event was reported (events are reported before
+// HandleFrame, Clear and Advance return).
+func (h *harness) noEvent() {
+	h.t.Helper()
+	select {
+	case e := <-h.events:
+		h.t.Fatalf("unexpected event %v %+v", e.Type, e.Lease)
+	default:
+	}
+}
+
+// restart closes the server and starts another on the same store with a
+// fresh pool (a reboot); mod adjusts its configuration.
+func (h *harness) restart(mod func(*Config)) {
+	h.t.Helper()
+	h.srv.Close()
+	h.pool = &pool.Server{}
+	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
+		h.t.Fatal(err)
+	}
+	h.start(mod)
+}
+
+// TestRefuseBound: a binding whose subscriber cannot be installed is
+// refused: the client is NAKed, its address goes back to the pool, and
+// its retransmitted REQUEST is NAKed too; Ack then reports ErrLeaseGone.
+func TestRefuseBound(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AckAfterBind = true })
+	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	off := h.recv()
+	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
+	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	e := h.event(EventBound)
+	if err := e.Refuse(); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeNak {
+		t.Fatalf("refused binding: %v", r.msg.MessageType())
+	}
+	h.noEvent() // the consumer knows
+	if _, ok := h.srv.Lookup(cliMAC); ok {
+		t.Fatal("refused binding kept")
+	}
+	if u := h.pool.Usage("ipoe"); u[0].InUse != 0 {
+		t.Fatalf("address of the refused binding not returned: %+v", u)
+	}
+	if err := e.Ack(); !errors.Is(err, ErrLeaseGone) {
+		t.Fatalf("Ack after Refuse: %v", err)
+	}
+	h.none()
+	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.recv(); r.msg.MessageType() != dhcpv4.MessageTypeNak {
+		t.Fatalf("retransmission after the refusal: %v", r.msg.MessageType())
+	}
+	// After Close no frame is handled (no event can follow Close).
+	h.srv.Close()
+	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); !errors.Is(err, ErrClosed) {
+		t.Fatalf("frame after Close: %v", err)
+	}
+}
+
+// latePool is a virtual router's pool registry as routerd replays the
+// configuration: until the pool is configured no address is in a pool
+// (Reserve owns nothing), then it is srv.
+type latePool struct {
+	mu  sync.Mutex
+	srv *pool.Server
+}
+
+func (p *latePool) get() *pool.Server {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.srv
+}
+
+func (p *latePool) Allocate(name string) (netip.Addr, error) {
+	if s := p.get(); s != nil {
+		return s.Allocate(name)
+	}
+	return netip.Addr{}, pool.ErrNoPool
+}
+
+func (p *latePool) Reserve(a netip.Addr) (bool, error) {
+	if s := p.get(); s != nil {
+		return s.Reserve(a)
+	}
+	return false, nil
+}
+
+func (p *latePool) Release(a netip.Addr) error {
+	if s := p.get(); s != nil {
+		return s.Release(a)
+	}
+	return nil
+}
+
+// TestResumeAddressGivenAway: a lease restored before its pool existed
+// does not own its address; when the pool has given that address to
+// another client before ResumeLeases, the restored lease is dropped
+// without releasing the other client's address.
+func TestResumeAddressGivenAway(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	late := &latePool{}
+	h.restart(func(c *Config) { c.Pool = late })
+	late.mu.Lock()
+	late.srv = h.pool // the pool is configured after the interface
+	late.mu.Unlock()
+	other := MAC{2, 0, 0, 0, 9, 2}
+	if a := h.dora(other); !a.YourIPAddr.Equal(net.IPv4(10, 2, 0, 100)) {
+		t.Fatalf("other client got %v, want the unreserved 10.2.0.100", a.YourIPAddr)
+	}
+	h.event(EventBound)
+	h.srv.ResumeLeases(nil)
+	if e := h.event(EventReleased); !e.Restored || e.Lease.MAC != cliMAC {
+		t.Fatalf("resume %+v", e)
+	}
+	if u := h.pool.Usage("ipoe"); u[0].InUse != 1 {
+		t.Fatalf("the other client's address was released with the dropped lease: %+v", u)
+	}
+	if a, err := h.pool.Allocate("ipoe"); err != nil || a == mp("10.2.0.100") {
+		t.Fatalf("allocated %v %v: 10.2.0.100 is in use", a, err)
+	}
+}
+
+// gateAuth holds every authorization until its context ends, counting
+// the calls and the most in flight at once.
+type gateAuth struct {
+	mu              sync.Mutex
+	calls, in, peak int
+}
+
+func (a *gateAuth) AuthorizeDHCP(ctx context.Context, _ Client) (subscriber.Attributes, error) {
+	a.mu.Lock()
+	a.calls++
+	a.in++
+	a.peak = max(a.peak, a.in)
+	a.mu.Unlock()
+	<-ctx.Done()
+	a.mu.Lock()
+	a.in--
+	a.mu.Unlock()
+	return subscriber.Attributes{}, fmt.Errorf("%w: %w", ErrAuthUnavailable, ctx.Err())
+}
+
+func (a *gateAuth) counts() (calls, peak int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls, a.peak
+}
+
+// TestResumeWorkersBounded: many restored leases are authorized at most
+// resumeWorkers at a time, not one goroutine each; Close stops the rest
+// and leaves no goroutine behind.
+func TestResumeWorkersBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	const n = 5 * resumeWorkers
+	saved := make([]Lease, n)
+	for i := range saved {
+		saved[i] = Lease{MAC: MAC{2, 0, 0, 1, 0, byte(i)}, Address: netip.AddrFrom4([4]byte{10, 2, 0, byte(100 + i)}),
+			Port: port, Expires: h.clk.Now().Add(time.Hour), Bound: true}
+	}
+	b, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.WriteFile("dhcp-leases.json", b); err != nil {
+		t.Fatal(err)
+	}
+	a := &gateAuth{}
+	h.restart(func(c *Config) { c.Authenticator = a })
+	if len(h.srv.Leases()) != n {
+		t.Fatalf("%d leases restored", len(h.srv.Leases()))
+	}
+	h.srv.ResumeLeases(nil)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) { // hang guard only
+		if c, _ := a.counts(); c >= resumeWorkers {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("restored leases not authorized")
+		}
+	}
+	h.srv.Close()
+	if c, p := a.counts(); c != resumeWorkers || p > resumeWorkers {
+		t.Fatalf("%d authorizations, %d at once, of %d restored leases; want %d", c, p, n, resumeWorkers)
+	}
+	goleak.VerifyNone(t)
+}
+
+// TestResumeRetryStaleTimer: the retry of a restored lease whose
+// authorization got no answer ends with the lease: once it is cleared and
+// its client bound again, the old retry neither authorizes nor reports
+// the new binding as restored.
+func TestResumeRetryStaleTimer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dora(cliMAC)
+	h.event(EventBound)
+	a := &flakyAuth{fails: 1, calls: make(chan struct{}, 8)}
+	h.restart(func(c *Config) { c.Authenticator = a })
+	h.srv.ResumeLeases(nil)
+	<-a.calls
+	// Wait for the retry timer next to the expiry timer.
+	for deadline := time.Now().Add(10 * time.Second); h.clk.Pending() != 2; time.Sleep(time.Millisecond) { // hang guard only
+		if time.Now().After(deadline) {
+			t.Fatalf("%d timers, want expiry and retry", h.clk.Pending())
+		}
+	}
+	if !h.srv.Clear(cliMAC, subscriber.CauseAdminReset) {
+		t.Fatal("lease not cleared")
+	}
+	h.event(EventReleased)
+	h.dora(cliMAC) // bound again, same address
+	h.event(EventBound)
+	<-a.calls // the DISCOVER's
+	h.clk.Advance(resumeRetry)
+	h.srv.Close() // waits for any authorization the old retry started
+	h.noEvent()
+	if n := len(a.calls); n != 0 {
+		t.Fatalf("%d authorizations by the cleared lease's retry", n)
+	}
+	if l, ok := h.srv.Lookup(cliMAC); !ok || !l.Bound {
+		t.Fatalf("new binding %+v %v", l, ok)
 	}
 }

@@ -11,20 +11,53 @@ import (
 	"github.com/erxos/erx/services/linecard/port/memport"
 )
 
-// slowAuth is userDB that takes a while and records how many
-// authentications ran at once.
-type slowAuth struct {
+// barrierAuth is userDB that records how many authentications ran at
+// once. With target > 0 it is a barrier: authentications wait until
+// target of them are in flight together (or, as a hang guard only, until
+// barrierTimeout has passed), then it opens for good.
+type barrierAuth struct {
 	userDB
+	target   int
 	mu       sync.Mutex
 	now, max int
+	open     chan struct{}
+	opened   bool
 }
 
-func (a *slowAuth) AuthenticatePAP(ctx context.Context, user, pass string) (subscriber.Attributes, error) {
+// barrierTimeout only keeps a broken limit from hanging the test; it is
+// never what makes the test pass.
+const barrierTimeout = 30 * time.Second
+
+func newBarrierAuth(target int) *barrierAuth {
+	return &barrierAuth{target: target, open: make(chan struct{})}
+}
+
+// openLocked opens the barrier once.
+func (a *barrierAuth) openLocked() {
+	if !a.opened {
+		a.opened = true
+		close(a.open)
+	}
+}
+
+func (a *barrierAuth) AuthenticatePAP(ctx context.Context, user, pass string) (subscriber.Attributes, error) {
 	a.mu.Lock()
 	a.now++
 	a.max = max(a.max, a.now)
+	if a.target == 0 || a.now >= a.target {
+		a.openLocked()
+	}
 	a.mu.Unlock()
-	time.Sleep(5 * time.Millisecond)
+	timer := time.NewTimer(barrierTimeout)
+	select {
+	case <-a.open:
+	case <-ctx.Done():
+	case <-timer.C:
+		a.mu.Lock()
+		a.openLocked()
+		a.mu.Unlock()
+	}
+	timer.Stop()
 	a.mu.Lock()
 	a.now--
 	a.mu.Unlock()
@@ -32,19 +65,25 @@ func (a *slowAuth) AuthenticatePAP(ctx context.Context, user, pass string) (subs
 }
 
 // TestRunLoadConcurrency: with Concurrency set, no more logins are in
-// flight (here: in authentication) than allowed; without it, all are.
+// flight (here: in authentication) than allowed; without it, more than
+// that are: the authenticator holds the first logins until
+// wantAbove+1 of them are in it together, which only happens when
+// RunLoad does not serialize them.
 func TestRunLoadConcurrency(t *testing.T) {
 	for _, tc := range []struct {
 		conc      int
-		wantAbove int // max in flight must exceed this (0: no check)
+		wantAbove int // max in flight must exceed this (0: no check, no barrier)
 	}{{conc: 4}, {conc: 0, wantAbove: 4}} {
 		cl, sl := Pipe()
 		r := newPPPoERig(t, ppp.AuthPAP, cl, sl)
-		auth := &slowAuth{}
+		auth := newBarrierAuth(0)
+		if tc.wantAbove > 0 {
+			auth = newBarrierAuth(tc.wantAbove + 1)
+		}
 		srvCfg := r.srv.cfg.PPP
 		srvCfg.Authenticator = auth
 		r.srv.cfg.PPP = srvCfg
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard only
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard only
 		res := RunLoad(ctx, r.emu, LoadConfig{Sessions: 40, Concurrency: tc.conc, BaseMAC: MAC{2, 0x56, 0, 0, 0, 1},
 			Credentials: creds, Accept: []ppp.AuthProtocol{ppp.AuthPAP}})
 		cancel()

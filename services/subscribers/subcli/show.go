@@ -228,6 +228,11 @@ func (s *state) showRADIUS(ctx *command.Context, req *command.Request) error {
 		fmt.Fprintf(ctx.Out, "Dynamic requests: CoA %d (ACK %d, NAK %d), Disconnect %d (ACK %d, NAK %d), dropped %d\n",
 			st.CoARequests, st.CoAACKs, st.CoANAKs, st.DisconnectRequests, st.DisconnectACKs, st.DisconnectNAKs,
 			st.UnknownClients+st.BadAuthenticators+st.Malformed+st.UnknownTypes+st.Stale)
+		if s.mirrorVisible(ctx) {
+			m := st.Mirror
+			fmt.Fprintf(ctx.Out, "Mirroring dynamic requests: CoA %d (ACK %d, NAK %d), dropped %d\n",
+				m.CoARequests, m.CoAACKs, m.CoANAKs, m.Stale)
+		}
 	}
 	a := s.d.Engine.AccountingStats()
 	fmt.Fprintf(ctx.Out, "Accounting records: start %d, interim %d, stop %d, failed %d, dropped %d\n",
@@ -313,7 +318,28 @@ func (s *state) showDynamicStatistics(ctx *command.Context, _ *command.Request) 
 	} {
 		fmt.Fprintf(ctx.Out, "%-31s: %d\n", l.name, l.v)
 	}
+	if !s.mirrorVisible(ctx) {
+		return nil
+	}
+	// The secret section: CoA-Requests carrying intercept VSAs, which
+	// the counters above leave out.
+	fmt.Fprintln(ctx.Out, "Secure packet mirroring:")
+	m := st.Mirror
+	for _, l := range []struct {
+		name string
+		v    uint64
+	}{
+		{"Mirroring CoA requests", m.CoARequests}, {"Mirroring CoA ACKs", m.CoAACKs}, {"Mirroring CoA NAKs", m.CoANAKs},
+		{"Mirroring duplicate requests", m.Duplicates}, {"Mirroring dropped, stale", m.Stale},
+	} {
+		fmt.Fprintf(ctx.Out, "  %-29s: %d\n", l.name, l.v)
+	}
 	return nil
+}
+
+// mirrorVisible reports whether ctx may see mirroring counters.
+func (s *state) mirrorVisible(ctx *command.Context) bool {
+	return s.d.MirrorVisible != nil && s.d.MirrorVisible(ctx)
 }
 
 func (s *state) logout(ctx *command.Context, req *command.Request) error {

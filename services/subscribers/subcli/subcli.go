@@ -30,6 +30,10 @@ type Deps struct {
 	DynamicHost string
 	// Clock defaults to time.Now (for `show subscribers` login times).
 	Clock func() time.Time
+	// MirrorVisible reports whether a session has mirror access
+	// (mirror-enable); only such a session sees the secret counters of
+	// mirroring CoA-Requests. nil: nobody does.
+	MirrorVisible func(*command.Context) bool
 }
 
 // Server kinds of the RADIUS Configuration mode.

@@ -121,7 +121,8 @@ func newRigLink(t testing.TB, wrap func(pppoetest.Link) pppoetest.Link) *rig {
 			ctx.EnterMode(m, n)
 			return nil
 		}}))
-	must(t, Register(in.Tree(), Deps{Engine: e, Pools: pools, DynamicHost: "127.0.0.1", Clock: func() time.Time { return testClock }}))
+	must(t, Register(in.Tree(), Deps{Engine: e, Pools: pools, DynamicHost: "127.0.0.1", Clock: func() time.Time { return testClock },
+		MirrorVisible: func(ctx *command.Context) bool { return ctx.Value(testMirrorAccess{}) != nil }}))
 	var link pppoetest.Link = &memLink{p: h0, b: port.NewBatch(1, port.DefaultBufSize)}
 	if wrap != nil {
 		link = wrap(link)
