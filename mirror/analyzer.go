@@ -47,10 +47,10 @@ type analyzer struct {
 
 // AnalyzerStats are the counters of one analyzer delivery.
 type AnalyzerStats struct {
-	// Queued counts copies the data plane built for the analyzer; Dropped
+	// Copied counts copies the data plane built for the analyzer; Dropped
 	// copies it could not build (no resolved next hop, copy buffers of a
 	// batch used up).
-	Queued, Dropped uint64
+	Copied, Dropped uint64
 	// Sent and SentBytes count frames sent toward the analyzer; SendErrors
 	// copies lost on the way (no ARP entry for the next hop, egress down).
 	Sent, SentBytes, SendErrors uint64
@@ -91,5 +91,5 @@ func (a *analyzer) close() {
 
 func (a *analyzer) stats() AnalyzerStats {
 	s := a.d.Stats()
-	return AnalyzerStats{Queued: s.Copied, Dropped: s.Dropped, Sent: s.Sent, SentBytes: s.SentBytes, SendErrors: s.SendErrors}
+	return AnalyzerStats{Copied: s.Copied, Dropped: s.Dropped, Sent: s.Sent, SentBytes: s.SentBytes, SendErrors: s.SendErrors}
 }

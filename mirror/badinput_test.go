@@ -62,7 +62,7 @@ func TestWriteIPInterface(t *testing.T) {
 	want := "  Packet mirroring:\n" +
 		"    secure-input policy LI-1, mirror action enabled, analyzer 192.0.2.9:30030 via gigabitEthernet 2/0/2\n" +
 		"    secure-output policy LI-2, mirror action disabled (default rule, no mirror rule)\n" +
-		"    Mirrored packets 7, dropped 1 (analyzer queue full)\n"
+		"    Mirrored packets 7, dropped 1 (not built)\n"
 	if got != want {
 		t.Errorf("attached:\n%s\nwant:\n%s", got, want)
 	}

@@ -194,13 +194,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("ge-0 mirror counters %d/%d", c.MirrorCopies, c.MirrorDrops)
 	}
 	ps, _ := l.m.Policies("LI-1")
-	if s := ps[0].Stats; s.Queued != n || s.Sent != n || s.Dropped != 0 || s.SendErrors != 0 {
+	if s := ps[0].Stats; s.Copied != n || s.Sent != n || s.Dropped != 0 || s.SendErrors != 0 {
 		t.Errorf("policy stats %+v", s)
 	}
 	var show bytes.Buffer
 	must(t, l.m.WritePolicies(&show, "LI-1"))
 	for _, want := range []string{"Analyzer: reachable via ge-2, source 192.0.2.1, next hop 192.0.2.9", "ge-0 secure-input",
-		"Copies to 192.0.2.9:30030 (all lists using it): 5 queued, 5 sent (", "0 dropped (queue full), 0 send errors", "Warning: mirrored traffic is 100.0% of the router's traffic"} {
+		"Copies to 192.0.2.9:30030 (all lists using it): 5 copied, 5 sent (", "0 dropped (not built), 0 send errors", "Warning: mirrored traffic is 100.0% of the router's traffic"} {
 		if !bytes.Contains(show.Bytes(), []byte(want)) {
 			t.Errorf("show secure policy-list: missing %q:\n%s", want, show.String())
 		}

@@ -126,8 +126,8 @@ func (e *Engine) WritePolicies(w io.Writer, name string) error {
 			}
 		}
 		if p.Rule != nil {
-			fmt.Fprintf(&b, "  Copies to %s (all lists using it): %d queued, %d sent (%d bytes), %d dropped (queue full), %d send errors\n",
-				analyzerText(*p.Rule), p.Stats.Queued, p.Stats.Sent, p.Stats.SentBytes, p.Stats.Dropped, p.Stats.SendErrors)
+			fmt.Fprintf(&b, "  Copies to %s (all lists using it): %d copied, %d sent (%d bytes), %d dropped (not built), %d send errors\n",
+				analyzerText(*p.Rule), p.Stats.Copied, p.Stats.Sent, p.Stats.SentBytes, p.Stats.Dropped, p.Stats.SendErrors)
 		}
 	}
 	if pct, ok := e.mirroredShare(); ok && pct > MirrorShareGuidance {
@@ -369,7 +369,7 @@ func (e *Engine) WriteIPInterface(w io.Writer, ifname string, c linecard.Counter
 		b.WriteString(a)
 	}
 	if len(atts) > 0 || c.MirrorCopies != 0 || c.MirrorDrops != 0 {
-		fmt.Fprintf(&b, "    Mirrored packets %d, dropped %d (analyzer queue full)\n", c.MirrorCopies, c.MirrorDrops)
+		fmt.Fprintf(&b, "    Mirrored packets %d, dropped %d (not built)\n", c.MirrorCopies, c.MirrorDrops)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

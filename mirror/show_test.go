@@ -41,7 +41,7 @@ func TestShowTranscripts(t *testing.T) {
   Referenced by:
     gigabitEthernet 2/0/0.100 secure-input
     subscriber sub1@erx.test on ppp-1
-  Copies to 192.0.2.9:30030 (all lists using it): 0 queued, 0 sent (0 bytes), 0 dropped (queue full), 0 send errors
+  Copies to 192.0.2.9:30030 (all lists using it): 0 copied, 0 sent (0 bytes), 0 dropped (not built), 0 send errors
 `
 	for _, tc := range []struct {
 		name, list, want string
@@ -59,7 +59,7 @@ Secure policy list FAR
   Analyzer: unreachable: no route
   Mirror action: disabled (analyzer unreachable)
   Referenced by: none
-  Copies to 198.51.100.1:30031 (all lists using it): 0 queued, 0 sent (0 bytes), 0 dropped (queue full), 0 send errors
+  Copies to 198.51.100.1:30031 (all lists using it): 0 copied, 0 sent (0 bytes), 0 dropped (not built), 0 send errors
 ` + li1Block + `Secure policy list PLAIN
   Origin: static, virtual router default
   Administrative state: enabled
@@ -68,7 +68,7 @@ Secure policy list FAR
   Analyzer: reachable via gigabitEthernet 2/0/2, source 192.0.2.1, next hop 192.0.2.9
   Mirror action: enabled
   Referenced by: none
-  Copies to 192.0.2.9 (all lists using it): 0 queued, 0 sent (0 bytes), 0 dropped (queue full), 0 send errors
+  Copies to 192.0.2.9 (all lists using it): 0 copied, 0 sent (0 bytes), 0 dropped (not built), 0 send errors
 Secure policy list spl_88000001
   Origin: RADIUS, virtual router default
   Administrative state: enabled
@@ -78,7 +78,7 @@ Secure policy list spl_88000001
   Mirror action: enabled
   Referenced by:
     subscriber sub2@erx.test on ppp-2
-  Copies to 192.0.2.9:30030 (all lists using it): 0 queued, 0 sent (0 bytes), 0 dropped (queue full), 0 send errors
+  Copies to 192.0.2.9:30030 (all lists using it): 0 copied, 0 sent (0 bytes), 0 dropped (not built), 0 send errors
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
