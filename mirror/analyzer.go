@@ -56,7 +56,8 @@ type AnalyzerStats struct {
 	Sent, SentBytes, SendErrors uint64
 }
 
-// startAnalyzer makes the data-plane delivery for k along route r.
+// startAnalyzer makes the data-plane delivery for k, with r's source
+// address; it stays unresolved until setRoute.
 func (e *Engine) startAnalyzer(k analyzerKey, r Route) (*analyzer, error) {
 	a := &analyzer{key: k}
 	var enc linecard.CopyEncoder = plainEncoder{}
@@ -69,18 +70,18 @@ func (e *Engine) startAnalyzer(k analyzerKey, r Route) (*analyzer, error) {
 		return nil, err
 	}
 	a.d = d
-	a.setRoute(r)
 	return a, nil
 }
 
 // setRoute follows a route change: new source address and next hop. A
 // next hop the data plane cannot resolve leaves the delivery unresolved
-// (its copies are dropped and counted) until the next change.
-func (a *analyzer) setRoute(r Route) {
+// (its copies are dropped and counted) and is returned: the caller shows
+// the analyzer unreachable until a later call resolves it.
+func (a *analyzer) setRoute(r Route) error {
 	if a.jm != nil && a.jm.Source() != r.Source {
 		a.jm.SetSource(r.Source)
 	}
-	_ = a.d.SetNextHop(r.NextHop)
+	return a.d.SetNextHop(r.NextHop) // already says which next hop
 }
 
 // close stops the delivery: taps no longer point at it, and unresolving

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/arp"
@@ -126,23 +127,69 @@ func (e *Engine) interfaceVRLocked(ifname string) string {
 	return vrOrDefault(info.VirtualRouter)
 }
 
-// defaultAnalyzerRouteLocked returns the route through virtual router
-// vr's default analyzer to analyzer address dst, if it has one that is
-// usable: in analyzer mode, in vr, with an IPv4 address, and a next hop
-// (dst on its subnet, or a static ARP entry on its subnet).
-func (e *Engine) defaultAnalyzerRouteLocked(vr string, dst netip.Addr) (Route, bool) {
+// defaultCandidate is a default analyzer that can carry copies: in
+// analyzer mode, administratively up with its link up, with an IPv4
+// address.
+type defaultCandidate struct {
+	info   linecard.InterfaceInfo
+	static netip.Addr // lowest static ARP entry on its subnets (invalid: none)
+}
+
+// vrDefaults are the default analyzers of one virtual router, as one
+// reconciliation sees them.
+type vrDefaults struct {
+	usable []defaultCandidate // sorted by name
+	down   []string           // default analyzers not up (administratively or link)
+}
+
+// defaultsLocked returns the default analyzers of virtual router vr,
+// memoized in c (nil: not memoized) so that a reconciliation asks the
+// data plane for each interface and for the ARP entries once, not once
+// per policy.
+func (e *Engine) defaultsLocked(vr string, c *reconcileCache) vrDefaults {
+	vr = vrOrDefault(vr)
+	if d, ok := c.defaults(vr); ok {
+		return d
+	}
 	names := make([]string, 0, len(e.defaultAnalyzers))
 	for n := range e.defaultAnalyzers {
-		names = append(names, n)
+		if e.analyzerIfs[n] {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
+	var d vrDefaults
+	var entries []linecard.ARPEntry
+	fetched := false
 	for _, n := range names {
 		info, err := e.dp.Interface(n)
-		if err != nil || !e.analyzerIfs[n] || vrOrDefault(info.VirtualRouter) != vrOrDefault(vr) {
+		if err != nil || vrOrDefault(info.VirtualRouter) != vr {
 			continue
 		}
-		r := Route{Interface: n}
-		for _, a := range info.Addresses {
+		if !info.AdminUp || !info.LinkUp {
+			d.down = append(d.down, n)
+			continue
+		}
+		if !fetched {
+			entries, fetched = e.arpEntriesLocked(vr), true
+		}
+		d.usable = append(d.usable, defaultCandidate{info: info, static: staticNextHop(info, entries)})
+	}
+	c.setDefaults(vr, d)
+	return d
+}
+
+// defaultAnalyzerRouteLocked returns the route through virtual router
+// vr's default analyzer to analyzer address dst, if it has one that is
+// usable (defaultCandidate) with a next hop: dst on its subnet, or a
+// static ARP entry on its subnet. c memoizes the data-plane lookups (may
+// be nil). When there is none, why says which default analyzers are down
+// ("" when none is).
+func (e *Engine) defaultAnalyzerRouteLocked(vr string, dst netip.Addr, c *reconcileCache) (r Route, ok bool, why string) {
+	d := e.defaultsLocked(vr, c)
+	for _, cand := range d.usable {
+		r := Route{Interface: cand.info.Name}
+		for _, a := range cand.info.Addresses {
 			if !a.Addr().Is4() {
 				continue
 			}
@@ -155,30 +202,35 @@ func (e *Engine) defaultAnalyzerRouteLocked(vr string, dst netip.Addr) (Route, b
 			}
 		}
 		if r.Source.IsValid() && !r.NextHop.IsValid() {
-			r.NextHop = e.staticNextHopLocked(info)
+			r.NextHop = cand.static
 		}
 		if r.NextHop.IsValid() {
-			return r, true
+			return r, true, ""
 		}
 	}
-	return Route{}, false
+	if len(d.down) > 0 {
+		why = "default analyzer " + strings.Join(d.down, ", ") + " down"
+	}
+	return Route{}, false, why
 }
 
-// staticNextHopLocked returns the lowest static ARP entry on an
-// interface's subnets (invalid when there is none).
-func (e *Engine) staticNextHopLocked(info linecard.InterfaceInfo) netip.Addr {
+// arpEntriesLocked returns the ARP entries of virtual router vr (none
+// when the data plane does not list them).
+func (e *Engine) arpEntriesLocked(vr string) []linecard.ARPEntry {
 	ns, ok := e.dp.(Neighbors)
 	if !ok {
-		return netip.Addr{}
-	}
-	vr := info.VirtualRouter
-	if vr == "" {
-		vr = linecard.DefaultVirtualRouter
+		return nil
 	}
 	entries, err := ns.ARPEntries(vr)
 	if err != nil {
-		return netip.Addr{}
+		return nil
 	}
+	return entries
+}
+
+// staticNextHop returns the lowest static entry of entries on an
+// interface's subnets (invalid when there is none).
+func staticNextHop(info linecard.InterfaceInfo, entries []linecard.ARPEntry) netip.Addr {
 	var best netip.Addr
 	for _, en := range entries {
 		if en.Interface != info.Name || en.State != arp.Static || (best.IsValid() && !en.Addr.Less(best)) {

@@ -3,6 +3,7 @@ package mirror
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -24,9 +25,9 @@ var (
 func newDefaultRig(t *testing.T, store *memStore) *rig {
 	t.Helper()
 	r := newRig(t, store)
-	r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf, Kind: linecard.Physical,
+	r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf, Kind: linecard.Physical, AdminUp: true, LinkUp: true,
 		Addresses: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}})
-	r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf2, Kind: linecard.VLANSub,
+	r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf2, Kind: linecard.VLANSub, AdminUp: true, LinkUp: true,
 		Addresses: []netip.Prefix{netip.MustParsePrefix("10.8.0.1/24")}})
 	r.dp.setInterface(linecard.InterfaceInfo{Name: "ip-7", Kind: linecard.IPoESub})
 	r.dp.setInterface(linecard.InterfaceInfo{Name: "ppp-7", Kind: linecard.PPPoESub})
@@ -91,10 +92,18 @@ func TestDefaultAnalyzer(t *testing.T) {
 			}
 		}, reason: "no route"},
 		{name: "default analyzer of another virtual router", setup: func(r *rig) {
-			r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf, VirtualRouter: "isp1",
+			r.dp.setInterface(linecard.InterfaceInfo{Name: anaIf, VirtualRouter: "isp1", AdminUp: true, LinkUp: true,
 				Addresses: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}})
 			r.must(r.e.SetDefaultAnalyzer(anaIf, admin))
 		}, reason: "no route"},
+		{name: "default analyzer administratively down", setup: func(r *rig) {
+			r.must(r.e.SetDefaultAnalyzer(anaIf, admin))
+			r.dp.setUp(anaIf, false, true)
+		}, reason: "no route (default analyzer " + anaIf + " down)"},
+		{name: "default analyzer without link", setup: func(r *rig) {
+			r.must(r.e.SetDefaultAnalyzer(anaIf, admin))
+			r.dp.setUp(anaIf, true, false)
+		}, reason: "no route (default analyzer " + anaIf + " down)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newDefaultRig(t, nil)
@@ -173,5 +182,82 @@ func TestDefaultAnalyzerShownAndStored(t *testing.T) {
 	contains(t, r2.show("LI-D"), "reachable via "+anaIf+" (default analyzer)")
 	if !strings.Contains(string(store.files[DefaultStoreFile]), `"default_analyzers"`) {
 		t.Error("default analyzer not in the secure store")
+	}
+}
+
+// TestDefaultAnalyzerDownRecovers: a default analyzer that goes down
+// (administratively or its link) stops carrying copies and shows why; it
+// carries them again once up and the routes are re-checked.
+func TestDefaultAnalyzerDownRecovers(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		adminUp, link bool
+	}{
+		{"shutdown", false, true},
+		{"link down", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newDefaultRig(t, nil)
+			r.must(r.e.SetDefaultAnalyzer(anaIf, admin))
+			contains(t, r.show("LI-D"), "Mirror action: enabled")
+			r.dp.setUp(anaIf, tc.adminUp, tc.link)
+			r.e.RoutesChanged()
+			contains(t, r.show("LI-D"), "unreachable: no route (default analyzer "+anaIf+" down)", "Mirror action: disabled")
+			if r.dp.tap("gigabitEthernet 2/0/0", Input) != nil {
+				t.Error("tap toward a down default analyzer")
+			}
+			r.dp.setUp(anaIf, true, true)
+			r.e.RoutesChanged()
+			contains(t, r.show("LI-D"), "reachable via "+anaIf+" (default analyzer)", "Mirror action: enabled")
+			if r.dp.tap("gigabitEthernet 2/0/0", Input) == nil {
+				t.Error("no tap once the default analyzer is back up")
+			}
+			if !r.hasEvent(EventAnalyzerUnreachable, "LI-D") || !r.hasEvent(EventAnalyzerReachable, "LI-D") {
+				t.Errorf("unreachable and reachable not logged:\n%s", r.logText())
+			}
+		})
+	}
+}
+
+// TestUnresolvedNextHopUnreachable: a route whose next hop the data plane
+// cannot resolve leaves the analyzer unreachable (shown with the reason,
+// no tap) instead of enabled with every copy dropped; it recovers when a
+// route change makes the next hop resolvable.
+func TestUnresolvedNextHopUnreachable(t *testing.T) {
+	r := newDefaultRig(t, nil)
+	bad := Route{Interface: anaIf, Source: netip.MustParseAddr("10.9.0.1"), NextHop: unresolvedNextHop}
+	r.must(r.e.SetAnalyzerInterface(anaIf, true, admin))
+	r.routes.set(farAnalyzer, &bad)
+	contains(t, r.show("LI-D"), "Analyzer: unreachable: next hop unresolved: ", "Mirror action: disabled")
+	if r.dp.tap("gigabitEthernet 2/0/0", Input) != nil {
+		t.Error("tap toward an unresolved next hop")
+	}
+	good := bad
+	good.NextHop = netip.MustParseAddr("10.9.0.2")
+	r.routes.set(farAnalyzer, &good) // the route watcher re-checks
+	contains(t, r.show("LI-D"), "Analyzer: reachable via "+anaIf+",", "Mirror action: enabled")
+	if r.dp.tap("gigabitEthernet 2/0/0", Input) == nil {
+		t.Error("no tap once the next hop resolves")
+	}
+}
+
+// TestDefaultAnalyzerLookupsMemoized: one reconciliation reads the ARP
+// entries once, however many policies fall back to the default analyzer.
+func TestDefaultAnalyzerLookupsMemoized(t *testing.T) {
+	r := newDefaultRig(t, nil)
+	r.must(r.e.SetDefaultAnalyzer(anaIf, admin))
+	for i := range 10 {
+		name := fmt.Sprintf("LI-M%d", i)
+		r.must(r.e.CreatePolicy("default", name, admin))
+		r.must(r.e.SetRule(name, Rule{Analyzer: farAnalyzer, Port: 30030}, admin))
+	}
+	r.dp.mu.Lock()
+	r.dp.arpGets = 0
+	r.dp.mu.Unlock()
+	r.e.RoutesChanged()
+	r.dp.mu.Lock()
+	defer r.dp.mu.Unlock()
+	if r.dp.arpGets != 1 {
+		t.Errorf("ARP entries read %d times in one reconciliation, want 1", r.dp.arpGets)
 	}
 }

@@ -23,12 +23,30 @@ type fakeDP struct {
 	index   map[string]uint32
 	info    map[string]linecard.InterfaceInfo // kind, virtual router, addresses
 	arps    []linecard.ARPEntry
+	arpGets int // ARPEntries calls
 }
+
+// fakeLoopback is the interface of the fake's line card whose connected
+// routes (1.0.0.0/1, 128.0.0.0/1) resolve every analyzer next hop but its
+// own addresses (unresolvedNextHop), so deliveries resolve.
+const fakeLoopback = "loopback 99"
+
+// unresolvedNextHop is a next hop the fake's line card cannot resolve (a
+// local address).
+var unresolvedNextHop = netip.MustParseAddr("128.0.0.1")
 
 func newFakeDP(t *testing.T) *fakeDP {
 	lc, err := linecard.New(linecard.Config{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := lc.AddLoopback(fakeLoopback); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"1.0.0.1/1", "128.0.0.1/1"} {
+		if err := lc.AddAddress(fakeLoopback, netip.MustParsePrefix(a)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &fakeDP{lc: lc, taps: map[tapKey]*linecard.Tap{}, missing: map[string]bool{}, index: map[string]uint32{},
 		info: map[string]linecard.InterfaceInfo{}}
@@ -67,6 +85,7 @@ func (f *fakeDP) Interface(name string) (linecard.InterfaceInfo, error) {
 func (f *fakeDP) ARPEntries(vr string) ([]linecard.ARPEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.arpGets++
 	var out []linecard.ARPEntry
 	for _, a := range f.arps {
 		if vrOrDefault(f.info[a.Interface].VirtualRouter) == vrOrDefault(vr) {
@@ -81,6 +100,15 @@ func (f *fakeDP) setInterface(info linecard.InterfaceInfo) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.info[info.Name] = info
+}
+
+// setUp sets an interface's administrative and link state.
+func (f *fakeDP) setUp(name string, adminUp, linkUp bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	info := f.info[name]
+	info.AdminUp, info.LinkUp = adminUp, linkUp
+	f.info[name] = info
 }
 
 func (f *fakeDP) tap(ifname string, dir Direction) *linecard.Tap {

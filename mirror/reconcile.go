@@ -99,39 +99,82 @@ func (e *Engine) desiredBindingsLocked() map[bindingKey]binding {
 	return out
 }
 
-// routeCache memoizes route lookups during one reconciliation.
-type routeCache map[analyzerKey]routeResult
+// reconcileCache memoizes the data-plane lookups of one reconciliation:
+// the routes to analyzers and each virtual router's default analyzers
+// (interface state, static next hops). A nil *reconcileCache memoizes
+// nothing.
+type reconcileCache struct {
+	routes map[analyzerKey]routeResult
+	defs   map[string]vrDefaults // by virtual router
+}
 
 type routeResult struct {
 	r   Route
 	err error
 }
 
-// reachLocked computes a policy's analyzer state; cache may be nil.
-func (e *Engine) reachLocked(p *policy, cache routeCache) reachability {
+func newReconcileCache() *reconcileCache {
+	return &reconcileCache{routes: map[analyzerKey]routeResult{}, defs: map[string]vrDefaults{}}
+}
+
+func (c *reconcileCache) route(k analyzerKey) (routeResult, bool) {
+	if c == nil {
+		return routeResult{}, false
+	}
+	r, ok := c.routes[k]
+	return r, ok
+}
+
+func (c *reconcileCache) setRoute(k analyzerKey, r routeResult) {
+	if c != nil {
+		c.routes[k] = r
+	}
+}
+
+func (c *reconcileCache) defaults(vr string) (vrDefaults, bool) {
+	if c == nil {
+		return vrDefaults{}, false
+	}
+	d, ok := c.defs[vr]
+	return d, ok
+}
+
+func (c *reconcileCache) setDefaults(vr string, d vrDefaults) {
+	if c != nil {
+		c.defs[vr] = d
+	}
+}
+
+// reachLocked computes a policy's analyzer state from the routes; cache
+// may be nil. Whether the data plane resolves the next hop is checked
+// when the delivery follows the route (reconcileLocked).
+func (e *Engine) reachLocked(p *policy, cache *reconcileCache) reachability {
 	if p.rule == nil {
 		return reachability{reason: "no mirror rule"}
 	}
 	k := analyzerKey{vr: p.vr, addr: p.rule.Analyzer}
-	res, ok := cache[k]
+	res, ok := cache.route(k)
 	if !ok {
 		res.r, res.err = e.cfg.Routes.LookupRoute(p.vr, p.rule.Analyzer)
-		if cache != nil {
-			cache[k] = res
-		}
+		cache.setRoute(k, res)
 	}
 	r, err := res.r, res.err
+	why := ""
 	if err != nil || !e.analyzerIfs[r.Interface] {
 		// No route through an analyzer interface: the VR's default analyzer, if any.
-		if dr, ok := e.defaultAnalyzerRouteLocked(p.vr, p.rule.Analyzer); ok {
+		dr, ok, down := e.defaultAnalyzerRouteLocked(p.vr, p.rule.Analyzer, cache)
+		if ok {
 			return reachability{ok: true, route: dr}
+		}
+		if down != "" {
+			why = " (" + down + ")"
 		}
 	}
 	if err != nil {
-		return reachability{reason: "no route"}
+		return reachability{reason: "no route" + why}
 	}
 	if !e.analyzerIfs[r.Interface] {
-		return reachability{reason: "not in analyzer mode", route: r}
+		return reachability{reason: "not in analyzer mode" + why, route: r}
 	}
 	return reachability{ok: true, route: r}
 }
@@ -164,21 +207,58 @@ func (e *Engine) reconcileLocked(why string) {
 	}
 	e.bindings = want
 
-	// Analyzer reachability of every policy with a rule.
+	// Analyzer reachability of every policy with a rule, from the routes.
 	names := make([]string, 0, len(e.policies))
 	for n := range e.policies {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	reach := map[string]reachability{}
-	cache := routeCache{}
+	reach := make(map[string]reachability, len(names))
+	cache := newReconcileCache()
+	for _, n := range names {
+		reach[n] = e.reachLocked(e.policies[n], cache)
+	}
+
+	// The deliveries of the analyzers the bindings use follow their
+	// routes; a next hop the data plane cannot resolve (its route went
+	// away, a default analyzer lost its address) makes the analyzer
+	// unreachable until a later reconciliation resolves it.
+	routes := map[analyzerKey]Route{}
+	for _, k := range sortedBindingKeys(want) {
+		if p := e.policies[k.policy]; p != nil && reach[k.policy].ok {
+			routes[policyAnalyzer(p)] = reach[k.policy].route
+		}
+	}
+	unresolved := map[analyzerKey]string{}
+	for ak, r := range routes {
+		a := e.analyzers[ak]
+		if a == nil {
+			var err error
+			if a, err = e.startAnalyzer(ak, r); err != nil {
+				e.log.add(Entry{Time: e.now(), Event: EventAnalyzerUnreachable, Source: Source{Kind: SourceSystem},
+					Analyzer: analyzerText(Rule{Analyzer: ak.addr, Port: ak.port}), Cause: "genericFailure: " + err.Error()})
+				delete(routes, ak)
+				continue
+			}
+			e.analyzers[ak] = a
+		}
+		if err := a.setRoute(r); err != nil {
+			unresolved[ak] = "next hop unresolved: " + err.Error()
+			delete(routes, ak)
+		}
+	}
+
+	// Log the changes of reachability.
 	for _, n := range names {
 		p := e.policies[n]
-		r := e.reachLocked(p, cache)
-		reach[n] = r
 		if p.rule == nil {
 			delete(e.reach, n)
 			continue
+		}
+		r := reach[n]
+		if why, ok := unresolved[policyAnalyzer(p)]; ok && r.ok {
+			r = reachability{reason: why, route: r.route}
+			reach[n] = r
 		}
 		old, seen := e.reach[n]
 		switch {
@@ -194,35 +274,18 @@ func (e *Engine) reconcileLocked(why string) {
 
 	// Taps wanted: bindings whose analyzer is reachable.
 	taps := map[tapKey]tapState{}
-	routes := map[analyzerKey]Route{}
 	for _, k := range sortedBindingKeys(want) {
 		b := want[k]
 		p := e.policies[k.policy]
-		r := reach[k.policy]
-		if p == nil || !r.ok {
+		if p == nil || !reach[k.policy].ok {
 			continue
 		}
-		ak := analyzerKey{vr: p.vr, addr: p.rule.Analyzer, port: p.rule.Port}
-		routes[ak] = r.route
+		ak := policyAnalyzer(p)
 		for _, tk := range b.taps {
 			if _, taken := taps[tk]; !taken {
 				taps[tk] = tapState{an: ak, mirrorID: b.mirrorID, sid: b.sessionID}
 			}
 		}
-	}
-	for ak, r := range routes {
-		a := e.analyzers[ak]
-		if a == nil {
-			var err error
-			if a, err = e.startAnalyzer(ak, r); err != nil {
-				e.log.add(Entry{Time: e.now(), Event: EventAnalyzerUnreachable, Source: Source{Kind: SourceSystem},
-					Analyzer: analyzerText(Rule{Analyzer: ak.addr, Port: ak.port}), Cause: "genericFailure: " + err.Error()})
-				delete(routes, ak)
-				continue
-			}
-			e.analyzers[ak] = a
-		}
-		a.setRoute(r)
 	}
 	// Detach taps no longer wanted, then attach or change the others.
 	for _, tk := range sortedTapKeys(e.taps) {
@@ -261,6 +324,11 @@ func (e *Engine) reconcileLocked(why string) {
 			delete(e.analyzers, ak)
 		}
 	}
+}
+
+// policyAnalyzer returns the analyzer delivery of a policy with a rule.
+func policyAnalyzer(p *policy) analyzerKey {
+	return analyzerKey{vr: p.vr, addr: p.rule.Analyzer, port: p.rule.Port}
 }
 
 func (e *Engine) tapFailure(tk tapKey, err error) {
