@@ -22,7 +22,7 @@ var errCopyTooBig = errors.New("mirror: copy larger than buffer")
 type plainEncoder struct{}
 
 // Encode implements linecard.CopyEncoder.
-func (plainEncoder) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) {
+func (plainEncoder) Encode(buf []byte, _ int, _, _ uint32, pkt []byte) (int, error) {
 	if len(buf) < len(pkt) {
 		return 0, errCopyTooBig
 	}

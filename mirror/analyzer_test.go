@@ -27,7 +27,7 @@ func TestAnalyzerEncoders(t *testing.T) {
 		t.Fatalf("jmirror encoder %+v", jm.jm)
 	}
 	buf := make([]byte, 100)
-	n, err := jm.jm.Encode(buf, 16, 9, pkt)
+	n, err := jm.jm.Encode(buf, 0, 16, 9, pkt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,10 @@ func TestAnalyzerEncoders(t *testing.T) {
 	if plain.jm != nil {
 		t.Fatal("plain analyzer has a jmirror encoder")
 	}
-	if n, err := (plainEncoder{}).Encode(buf, 16, 9, pkt); err != nil || !bytes.Equal(buf[:n], pkt) {
+	if n, err := (plainEncoder{}).Encode(buf, 0, 16, 9, pkt); err != nil || !bytes.Equal(buf[:n], pkt) {
 		t.Fatalf("plain copy %x: %v", buf[:n], err)
 	}
-	if _, err := (plainEncoder{}).Encode(buf[:10], 16, 9, pkt); err == nil {
+	if _, err := (plainEncoder{}).Encode(buf[:10], 0, 16, 9, pkt); err == nil {
 		t.Fatal("plain copy into a short buffer")
 	}
 	// The portless fake has no route to the next hop: nothing copied yet.

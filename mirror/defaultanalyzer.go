@@ -21,7 +21,9 @@ import (
 // interface's static ARP entry (the analyzer's next hop; an analyzer
 // interface learns no ARP). One default analyzer per virtual router; a
 // multiaccess subscriber interface (IPoE) or any other subscriber
-// interface cannot be it.
+// interface cannot be it. One that is shut down or has no link carries
+// nothing: its policies show the analyzer unreachable ("default analyzer
+// X down") until a reconciliation finds it up again.
 
 // ErrNotDefaultCapable refuses `ip analyzer default` on a subscriber
 // interface.

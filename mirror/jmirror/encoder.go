@@ -44,19 +44,19 @@ type idLane struct {
 	_         [56]byte
 }
 
-// nextID returns the IPv4 identification of lane's next copy.
+// nextID returns the IPv4 identification of lane's next copy: the
+// counter value plus one (the first copy has ID 1).
 func (e *Encoder) nextID(lane int) uint16 {
 	if uint(lane) >= idLanes {
-		return uint16(e.id.Add(1) - 1)
+		return uint16(e.id.Add(1))
 	}
 	l := &e.lanes[lane]
 	if l.next == l.end {
 		l.end = e.id.Add(idBlock)
 		l.next = l.end - idBlock
 	}
-	id := l.next
 	l.next++
-	return uint16(id)
+	return uint16(l.next)
 }
 
 // NewEncoder returns an encoder for the analyzer at analyzer:port (port 0

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func inner(t testing.TB, payload int) []byte {
 func encode(t testing.TB, mid, sid uint32, pkt []byte) []byte {
 	t.Helper()
 	buf := make([]byte, 2048)
-	n, err := NewEncoder(src, analyzer, 0).Encode(buf, mid, sid, pkt)
+	n, err := NewEncoder(src, analyzer, 0).Encode(buf, 0, mid, sid, pkt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestMarshalErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewEncoder(src, analyzer, 0).Encode(make([]byte, 40), 1, 1, make([]byte, 5)); !errors.Is(err, ErrShort) {
+	if _, err := NewEncoder(src, analyzer, 0).Encode(make([]byte, 40), 0, 1, 1, make([]byte, 5)); !errors.Is(err, ErrShort) {
 		t.Errorf("encode into short buffer: %v", err)
 	}
 }
@@ -170,7 +171,7 @@ func TestEncodeAllocs(t *testing.T) {
 	pkt := inner(t, 100)
 	buf := make([]byte, 2048)
 	n := testing.AllocsPerRun(1000, func() {
-		if _, err := e.Encode(buf, 1, 2, pkt); err != nil {
+		if _, err := e.Encode(buf, 3, 1, 2, pkt); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Parse(buf[:PrependLen+len(pkt)]); err != nil {
@@ -186,7 +187,7 @@ func TestIdentificationIncrements(t *testing.T) {
 	e := NewEncoder(src, analyzer, 1)
 	buf := make([]byte, 100)
 	for want := uint16(1); want < 4; want++ {
-		n, _ := e.Encode(buf, 0, 0, nil)
+		n, _ := e.Encode(buf, 0, 0, 0, nil)
 		if p, err := Parse(buf[:n]); err != nil || p.IPv4().ID() != want || p.UDP().DestinationPort() != 1 {
 			t.Fatalf("packet %d: %v", want, err)
 		}
@@ -194,6 +195,57 @@ func TestIdentificationIncrements(t *testing.T) {
 	e.SetSource(analyzer)
 	if e.Source() != analyzer {
 		t.Error("SetSource")
+	}
+}
+
+// TestIdentificationPerLane: lanes (workers) encoding copies for the same
+// analyzer at once never hand out the same IPv4 ID while the 16-bit space
+// lasts, so the analyzer can reassemble fragmented copies; lanes beyond
+// the per-lane blocks share the counter.
+func TestIdentificationPerLane(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lanes  []int
+		copies int // per lane
+	}{
+		{"one lane", []int{0}, 1000},
+		{"two workers", []int{0, 1}, 5000},
+		{"many workers", []int{0, 1, 2, 3, 4, 5, 6, 7}, 4000},
+		{"lanes beyond the blocks", []int{idLanes - 1, idLanes, idLanes + 5, -1}, 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEncoder(src, analyzer, 0)
+			ids := make([][]uint16, len(tc.lanes))
+			var wg sync.WaitGroup
+			for i, lane := range tc.lanes {
+				wg.Go(func() {
+					buf := make([]byte, PrependLen)
+					for range tc.copies {
+						n, err := e.Encode(buf, lane, 1, 1, nil)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						p, err := Parse(buf[:n])
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						ids[i] = append(ids[i], p.IPv4().ID())
+					}
+				})
+			}
+			wg.Wait()
+			seen := map[uint16]int{}
+			for i, l := range ids {
+				for _, id := range l {
+					if j, dup := seen[id]; dup {
+						t.Fatalf("ID %d from lanes %d and %d", id, tc.lanes[j], tc.lanes[i])
+					}
+					seen[id] = i
+				}
+			}
+		})
 	}
 }
 

@@ -66,6 +66,14 @@ func setup(t *testing.T) (*command.Tree, *mirror.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A connected route to the analyzers' subnet: the engine shows an
+	// analyzer whose next hop the line card cannot resolve unreachable.
+	if err := lc.AddLoopback("loopback 9"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.AddAddress("loopback 9", netip.MustParsePrefix("192.0.2.1/24")); err != nil {
+		t.Fatal(err)
+	}
 	e, err := mirror.New(mirror.Config{DataPlane: dp{lc}, Routes: routes{}})
 	if err != nil {
 		t.Fatal(err)

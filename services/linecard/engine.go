@@ -186,7 +186,11 @@ type Engine struct {
 	// slice and a slot without locks; writers (Engine.mu) store a slot in
 	// place and publish a longer slice over the same array while it has
 	// room, so adding an interface costs O(1), not a copy of the table.
-	ifaces    atomic.Pointer[[]atomic.Pointer[iface]]
+	ifaces atomic.Pointer[[]atomic.Pointer[iface]]
+	// timed lists the interfaces whose ARP timers tickTimers runs (not
+	// the subscribers'), so a tick is O(ports and VLANs), not O(every
+	// index ever assigned). Copied on change under mu.
+	timed     atomic.Pointer[[]*iface]
 	analyzers map[string]bool // interface names in analyzer mode (SetAnalyzer)
 
 	control atomic.Pointer[ControlPlane] // Config.Control, replaceable with SetControlPlane
@@ -261,9 +265,22 @@ func (e *Engine) SetControlPlane(cp ControlPlane) {
 	e.control.Store(&cp)
 }
 
-// addIfaceLocked creates an interface; called with e.mu held or before
-// the engine is shared.
+// addIfaceLocked creates an interface and makes it visible; called with
+// e.mu held or before the engine is shared.
 func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint16) (*iface, error) {
+	ifc, err := e.newIfaceLocked(name, kind, ps, vlan)
+	if err != nil {
+		return nil, err
+	}
+	e.publishIfaceLocked(ifc)
+	return ifc, nil
+}
+
+// newIfaceLocked builds an interface with the next index, not yet
+// visible to anyone: the caller completes it (a subscriber's parent and
+// peer) and then publishes it with publishIfaceLocked. Called with e.mu
+// held or before the engine is shared.
+func (e *Engine) newIfaceLocked(name string, kind Kind, ps *portState, vlan uint16) (*iface, error) {
 	if name == "" {
 		return nil, fmt.Errorf("linecard: %w: empty interface name", ErrBadArgument)
 	}
@@ -282,7 +299,15 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 		ifc.mtu.Store(65535)
 	}
 	ifc.arp = arp.New(e.cfg.ARP, &arpSender{e: e, ifc: ifc})
-	e.byName[name] = ifc
+	return ifc, nil
+}
+
+// publishIfaceLocked makes a complete interface visible: by name, in the
+// index table the workers read, in the timer list (interfaces that
+// resolve neighbours) and on its port. Every field the workers read must
+// be set before. Called with e.mu held or before the engine is shared.
+func (e *Engine) publishIfaceLocked(ifc *iface) {
+	e.byName[ifc.name] = ifc
 	tbl := *e.ifaces.Load()
 	if int(ifc.index) >= cap(tbl) {
 		grown := make([]atomic.Pointer[iface], len(tbl), 2*int(ifc.index)+16)
@@ -294,14 +319,45 @@ func (e *Engine) addIfaceLocked(name string, kind Kind, ps *portState, vlan uint
 	tbl = tbl[:ifc.index+1]
 	tbl[ifc.index].Store(ifc) // beyond the length workers see until the Store below
 	e.ifaces.Store(&tbl)
-	if kind == Physical {
-		ps.phys = ifc
+	if ifc.resolvesNeighbors() {
+		e.setTimedLocked(ifc, true)
+	}
+	if ifc.kind == Physical {
+		ifc.port.phys = ifc
 	}
 	e.applyAnalyzerLocked(ifc) // before the interface is visible to workers
-	if kind == VLANSub {
-		ps.vlans[vlan].Store(ifc)
+	if ifc.kind == VLANSub {
+		ifc.port.vlans[ifc.vlan].Store(ifc)
 	}
-	return ifc, nil
+}
+
+// resolvesNeighbors reports whether ifc has ARP timers to run: every
+// interface but a subscriber's, which sends to its peer's known MAC.
+func (ifc *iface) resolvesNeighbors() bool {
+	return ifc.kind != PPPoESub && ifc.kind != IPoESub
+}
+
+// setTimedLocked adds ifc to (on) or removes it from the interfaces
+// whose ARP timers tickTimers runs. The list is copied on change (only
+// physical, VLAN and loopback interfaces are in it: rare changes), so
+// the timer goroutine reads it without locks and subscriber logins and
+// logouts never touch it. Called with e.mu held or before the engine is
+// shared.
+func (e *Engine) setTimedLocked(ifc *iface, on bool) {
+	var old []*iface
+	if p := e.timed.Load(); p != nil {
+		old = *p
+	}
+	l := make([]*iface, 0, len(old)+1)
+	for _, x := range old {
+		if x != ifc {
+			l = append(l, x)
+		}
+	}
+	if on {
+		l = append(l, ifc)
+	}
+	e.timed.Store(&l)
 }
 
 func (e *Engine) ifaceByIndex(i uint32) *iface {

@@ -77,6 +77,9 @@ func (e *Engine) deleteLocked(ifc *iface) {
 	ifc.arp.Clear()
 	delete(e.byName, ifc.name)
 	(*e.ifaces.Load())[ifc.index].Store(nil)
+	if ifc.resolvesNeighbors() {
+		e.setTimedLocked(ifc, false)
+	}
 }
 
 // SetAdminUp sets the administrative state (`shutdown` / `no shutdown`).

@@ -64,13 +64,16 @@ func (e *Engine) AddIPoEInterface(name, parent string, addr netip.Addr, peer [6]
 			return fmt.Errorf("linecard: ip subscriber %v on %q is %q: %w", addr, parent, (*m)[key].name, ErrInterfaceExists)
 		}
 	}
-	ifc, err := e.addIfaceLocked(name, IPoESub, p.port, 0)
+	ifc, err := e.newIfaceLocked(name, IPoESub, p.port, 0)
 	if err != nil {
 		return err
 	}
+	// Complete before any worker can reach it (by index, e.g. a stale
+	// delivery path or route): published with every field set.
 	ifc.parent, ifc.peer, ifc.peerAddr = p, peer, addr
 	ifc.vr.Store(p.vr.Load())
 	ifc.mtu.Store(p.mtu.Load())
+	e.publishIfaceLocked(ifc)
 	if t == nil {
 		t = &ipoeTable{}
 	}

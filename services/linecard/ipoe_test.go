@@ -142,7 +142,7 @@ var macAnalyzer = [6]byte{0x02, 0xcc, 0, 0, 0, 0x09}
 // ipoeCopyEncoder sends mirrored packets unchanged (a plain copy).
 type ipoeCopyEncoder struct{}
 
-func (ipoeCopyEncoder) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) {
+func (ipoeCopyEncoder) Encode(buf []byte, _ int, _, _ uint32, pkt []byte) (int, error) {
 	return copy(buf, pkt), nil
 }
 
@@ -330,7 +330,10 @@ func TestIPoEReconfigureUnderTraffic(t *testing.T) {
 	}()
 	d := ipoeAnalyzer(t, l)
 	var in uint64
-	for round := 0; round < 200; round++ {
+	// At least 200 rounds, and on until the workers classified some
+	// traffic (a fast machine can finish 200 rounds before the first
+	// batch); bounded so a classifier that never matches still fails.
+	for round := 0; round < 200 || (in == 0 && round < 200_000); round++ {
 		for i := range subs {
 			name := fmt.Sprintf("ge-0.0.%d", 1073741825+i)
 			must(t, e.AddIPoEInterface(name, "ge-0", addr(i), macSub))

@@ -131,18 +131,16 @@ func (e *Engine) runTimers() {
 	}
 }
 
-// tickTimers runs the ARP timers of every interface.
+// tickTimers runs the ARP timers of every interface that resolves
+// neighbours (Engine.timed): subscriber interfaces, tens of thousands of
+// them, are not walked at all.
 func (e *Engine) tickTimers() {
 	now := e.now()
-	tbl := *e.ifaces.Load()
-	for i := range tbl {
-		ifc := tbl[i].Load()
-		if ifc == nil || ifc.kind == PPPoESub || ifc.kind == IPoESub {
-			// A subscriber interface sends to its peer's known MAC
-			// and never resolves a neighbour: nothing to time out,
-			// and tens of thousands of them made every tick O(n).
-			continue
-		}
+	p := e.timed.Load()
+	if p == nil {
+		return
+	}
+	for _, ifc := range *p {
 		if n := ifc.arp.Tick(now); n > 0 {
 			ifc.lanes[e.arpw.lane].drops[DropARPTimeout].Add(uint64(n))
 		}

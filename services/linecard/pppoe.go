@@ -45,13 +45,16 @@ func (e *Engine) AddPPPoEInterface(name, parent string, sessionID uint16, peer [
 	if t := p.sessions.Load(); t != nil && t.get(sessionID) != nil {
 		return fmt.Errorf("linecard: pppoe session %d on %q is %q: %w", sessionID, parent, t.get(sessionID).name, ErrInterfaceExists)
 	}
-	ifc, err := e.addIfaceLocked(name, PPPoESub, p.port, 0)
+	ifc, err := e.newIfaceLocked(name, PPPoESub, p.port, 0)
 	if err != nil {
 		return err
 	}
+	// Complete before any worker can reach it (by index, e.g. a stale
+	// delivery path or route): published with every field set.
 	ifc.parent, ifc.sid, ifc.peer = p, sessionID, peer
 	ifc.vr.Store(p.vr.Load())
 	ifc.mtu.Store(p.mtu.Load() - pppoeEncapLen)
+	e.publishIfaceLocked(ifc)
 	p.setSession(sessionID, ifc) // published last: the interface is complete
 	return nil
 }

@@ -46,10 +46,14 @@ type Tap struct {
 //
 // Encode runs on the data-plane workers, several at once: it must be safe
 // for concurrent use, must not block and must not allocate (errors
-// included: return preallocated ones). It writes into buf and returns the
-// length; an error drops the copy (counted in MirrorDrops).
+// included: return preallocated ones). lane is the calling lane (a
+// worker, or the control or ARP lane), 0 ≤ lane < the engine's lane
+// count: calls with the same lane never overlap, so an encoder may keep
+// per-lane state (an IPv4 ID counter) without atomics or shared cache
+// lines. It writes into buf and returns the length; an error drops the
+// copy (counted in MirrorDrops).
 type CopyEncoder interface {
-	Encode(buf []byte, mirrorID, sessionID uint32, pkt []byte) (int, error)
+	Encode(buf []byte, lane int, mirrorID, sessionID uint32, pkt []byte) (int, error)
 }
 
 // Delivery is one analyzer as the data plane sees it: the encoder that
@@ -204,7 +208,7 @@ func (w *worker) mirror(ifc *iface, t *Tap, pkt []byte) {
 	}
 	buf := w.copyBufs[w.copyUsed]
 	off := port.Headroom + maxL2
-	n, err := d.enc.Encode(buf[off:], t.MirrorID, t.SessionID, pkt)
+	n, err := d.enc.Encode(buf[off:], w.lane, t.MirrorID, t.SessionID, pkt)
 	if err != nil || n < 20 {
 		c.mirrorDrops.Add(1)
 		dl.inc(&dl.dropped, 1)

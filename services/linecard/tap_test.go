@@ -17,7 +17,7 @@ import (
 // plainEncoder delivers the mirrored packet unchanged (plain mirroring).
 type plainEncoder struct{}
 
-func (plainEncoder) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) {
+func (plainEncoder) Encode(buf []byte, _ int, _, _ uint32, pkt []byte) (int, error) {
 	if len(buf) < len(pkt) {
 		return 0, jmirror.ErrShort
 	}

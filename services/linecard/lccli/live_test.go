@@ -233,4 +233,6 @@ func TestLiveCounters(t *testing.T) {
 // plainCopy is a mirror copy encoder that delivers the packet unchanged.
 type plainCopy struct{}
 
-func (plainCopy) Encode(buf []byte, _, _ uint32, pkt []byte) (int, error) { return copy(buf, pkt), nil }
+func (plainCopy) Encode(buf []byte, _ int, _, _ uint32, pkt []byte) (int, error) {
+	return copy(buf, pkt), nil
+}
