@@ -110,8 +110,10 @@ type carrierer interface {
 // linkPollTicks is how many 100 ms timer ticks pass between link polls.
 const linkPollTicks = 10
 
-// pollLinks reads the carrier of every port.
+// pollLinks reads the carrier of every port and, when one changed, calls
+// the WatchLinks callbacks (outside every lock).
 func (e *Engine) pollLinks() {
+	changed := false
 	for _, ps := range e.ports {
 		up := true
 		if c, ok := ps.p.(carrierer); ok {
@@ -119,7 +121,40 @@ func (e *Engine) pollLinks() {
 				up = u
 			}
 		}
-		ps.link.Store(up)
+		if ps.link.Swap(up) != up {
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	e.watchMu.Lock()
+	fns := make([]func(), 0, len(e.linkWatchers))
+	for _, fn := range e.linkWatchers {
+		fns = append(fns, fn)
+	}
+	e.watchMu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// WatchLinks calls changed (from the timer goroutine, holding no engine
+// lock) whenever the carrier of a port goes up or down, until cancel is
+// called. The mirroring engine uses it to re-check analyzer routes.
+func (e *Engine) WatchLinks(changed func()) (cancel func()) {
+	e.watchMu.Lock()
+	defer e.watchMu.Unlock()
+	if e.linkWatchers == nil {
+		e.linkWatchers = make(map[uint64]func())
+	}
+	e.nextWatcher++
+	id := e.nextWatcher
+	e.linkWatchers[id] = changed
+	return func() {
+		e.watchMu.Lock()
+		delete(e.linkWatchers, id)
+		e.watchMu.Unlock()
 	}
 }
 
@@ -175,8 +210,12 @@ type Engine struct {
 	nwork int     // port workers: lanes [0, nwork)
 	ctl   *worker // control lane: TransmitFrame, SendIPv4, queued packets; under ctlMu
 	ctlMu sync.Mutex
-	arpw  *worker // ARP lane: requests and gratuitous ARP; under arpMu
-	arpMu sync.Mutex
+
+	watchMu      sync.Mutex        // guards linkWatchers, nextWatcher
+	linkWatchers map[uint64]func() // WatchLinks callbacks
+	nextWatcher  uint64
+	arpw         *worker // ARP lane: requests and gratuitous ARP; under arpMu
+	arpMu        sync.Mutex
 
 	mu        sync.Mutex
 	byName    map[string]*iface
