@@ -27,7 +27,9 @@ import (
 //     placements (CPU lists written with "+", e.g. "0+1").
 //
 // The next hop's ARP entry names a MAC nobody owns, so dst drops what it
-// receives as "other host"; the rate is what dst's veth received. Enabled
+// receives as "other host"; the rate is what dst's veth received (the
+// "ring drop" column stays 0: routerd does not show its ports' ring
+// drops, and the harness does not reach into the process). Enabled
 // by ERX_BENCH_FORWARD=1 (make bench-forward); ERX_BENCH_SECONDS,
 // ERX_BENCH_ROUNDS, ERX_BENCH_SIZES, ERX_BENCH_FLOWS as for
 // BenchmarkHostForward (services/linecard), and ERX_BENCH_CASES
