@@ -15,9 +15,11 @@ import (
 // RADIUS servers of each kind with their options (two authentication
 // servers, a quoted key), the server algorithm, method lists, accounting
 // and its interval, local pools (two ranges, one pool in another
-// virtual router), PPPoE and IP-subscriber interfaces.
+// virtual router), the subscriber local database, PPPoE and
+// IP-subscriber interfaces.
 const subscriberConfig = `configure terminal
-username pppuser password 0 ppp-pw
+aaa local database default
+aaa local username pppuser password ppp-pw
 radius authentication server 10.9.0.1
  key auth-key
  udp-port 11812
