@@ -74,7 +74,7 @@ func (l *Logins) PasswordMethod(method, user, password string, remote net.Addr) 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	req := radius.AccessRequest{UserName: user, Password: password,
-		ServiceType: rfc2865.ServiceType_Value_LoginUser, CallingStationID: hostOf(remote)}
+		ServiceType: rfc2865.ServiceType_Value_LoginUser, CallingStationID: sshd.RemoteHost(remote)}
 	resp, err := l.RADIUS.AuthenticateLogin(ctx, req)
 	switch {
 	case err != nil && (errors.Is(err, radius.ErrNoServer) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, radius.ErrClosed)):
@@ -107,16 +107,4 @@ func LoginLevel(p *layeh.Packet) int {
 		}
 	}
 	return 1
-}
-
-// hostOf is the IP address of a remote address, for Calling-Station-Id.
-func hostOf(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return h
 }

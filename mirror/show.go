@@ -181,36 +181,9 @@ func (e *Engine) WriteConfig(w io.Writer) error {
 	e.mu.Unlock()
 	var b strings.Builder
 	for _, p := range f.Policies {
-		fmt.Fprintf(&b, "secure ip policy-list %s\n", p.Name)
-		if p.HasRule {
-			fmt.Fprintf(&b, " %s\n", Rule{Analyzer: p.Analyzer, Port: p.Port, MirrorID: p.MirrorID, HasMirrorID: p.HasMirrorID})
-		}
+		writePolicyList(&b, p)
 	}
-	ifs := map[string][]string{}
-	var names []string
-	add := func(ifname, line string) {
-		if _, ok := ifs[ifname]; !ok {
-			names = append(names, ifname)
-		}
-		ifs[ifname] = append(ifs[ifname], line)
-	}
-	for _, a := range f.Analyzers {
-		add(a, f.analyzerCommand(a))
-	}
-	for _, a := range f.Attachments {
-		d := "secure-input"
-		if a.Output {
-			d = "secure-output"
-		}
-		add(a.Interface, "ip policy "+d+" "+a.Policy)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(&b, "interface %s\n", n)
-		for _, l := range ifs[n] {
-			fmt.Fprintf(&b, " %s\n", l)
-		}
-	}
+	f.writeInterfaceBlocks(&b)
 	vr := ""
 	for _, t := range f.Triggers {
 		tt, _ := ParseTriggerType(t.Type)
@@ -250,10 +223,7 @@ func (e *Engine) WritePolicyConfig(w io.Writer, vr string) error {
 		if vrOrDefault(p.VR) != vrOrDefault(vr) {
 			continue
 		}
-		fmt.Fprintf(&b, "secure ip policy-list %s\n", p.Name)
-		if p.HasRule {
-			fmt.Fprintf(&b, " %s\n", Rule{Analyzer: p.Analyzer, Port: p.Port, MirrorID: p.MirrorID, HasMirrorID: p.HasMirrorID})
-		}
+		writePolicyList(&b, p)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -266,32 +236,8 @@ func (e *Engine) WriteInterfaceConfig(w io.Writer) error {
 	e.mu.Lock()
 	f := e.snapshotLocked()
 	e.mu.Unlock()
-	ifs := map[string][]string{}
-	var names []string
-	add := func(ifname, line string) {
-		if _, ok := ifs[ifname]; !ok {
-			names = append(names, ifname)
-		}
-		ifs[ifname] = append(ifs[ifname], line)
-	}
-	for _, a := range f.Analyzers {
-		add(a, f.analyzerCommand(a))
-	}
-	for _, a := range f.Attachments {
-		d := "secure-input"
-		if a.Output {
-			d = "secure-output"
-		}
-		add(a.Interface, "ip policy "+d+" "+a.Policy)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "interface %s\n", n)
-		for _, l := range ifs[n] {
-			fmt.Fprintf(&b, " %s\n", l)
-		}
-	}
+	f.writeInterfaceBlocks(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -313,6 +259,46 @@ func (e *Engine) WriteTriggerConfig(w io.Writer, vr string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePolicyList writes secure policy list p and its rule.
+func writePolicyList(b *strings.Builder, p storePolicy) {
+	fmt.Fprintf(b, "secure ip policy-list %s\n", p.Name)
+	if p.HasRule {
+		fmt.Fprintf(b, " %s\n", Rule{Analyzer: p.Analyzer, Port: p.Port, MirrorID: p.MirrorID, HasMirrorID: p.HasMirrorID})
+	}
+}
+
+// writeInterfaceBlocks writes one block per interface that is an
+// analyzer or has secure policies attached, in name order: "interface
+// NAME" and its `ip analyzer` / `ip policy secure-input|secure-output
+// NAME` lines.
+func (f *storeFile) writeInterfaceBlocks(b *strings.Builder) {
+	ifs := map[string][]string{}
+	var names []string
+	add := func(ifname, line string) {
+		if _, ok := ifs[ifname]; !ok {
+			names = append(names, ifname)
+		}
+		ifs[ifname] = append(ifs[ifname], line)
+	}
+	for _, a := range f.Analyzers {
+		add(a, f.analyzerCommand(a))
+	}
+	for _, a := range f.Attachments {
+		d := "secure-input"
+		if a.Output {
+			d = "secure-output"
+		}
+		add(a.Interface, "ip policy "+d+" "+a.Policy)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(b, "interface %s\n", n)
+		for _, l := range ifs[n] {
+			fmt.Fprintf(b, " %s\n", l)
+		}
+	}
 }
 
 // analyzerCommand returns the command that puts analyzer ifname in

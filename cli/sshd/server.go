@@ -322,7 +322,10 @@ func (s *Server) candidateLine(addr netip.Addr) int {
 	return first
 }
 
-func hostOf(a net.Addr) string {
+// RemoteHost is the IP address of a remote address (the address alone
+// if it has no port), "" for none: what the server names a client by
+// (lockouts, a line's remote) and aaa sends as Calling-Station-Id.
+func RemoteHost(a net.Addr) string {
 	if a == nil {
 		return ""
 	}
@@ -334,7 +337,7 @@ func hostOf(a net.Addr) string {
 }
 
 func (s *Server) password(ctx ssh.Context, pw string) bool {
-	host := hostOf(ctx.RemoteAddr())
+	host := RemoteHost(ctx.RemoteAddr())
 	if s.lock.locked(host) {
 		s.log.Warn("ssh login refused: address locked out", "user", ctx.User(), "remote", host)
 		return false
@@ -392,7 +395,7 @@ func (s *Server) checkPassword(methods []string, user, pw string, remote net.Add
 // publicKey admits a key only when the line's method list has local
 // (keys are local accounts) ahead of any method that could decide.
 func (s *Server) publicKey(ctx ssh.Context, key ssh.PublicKey) bool {
-	host := hostOf(ctx.RemoteAddr())
+	host := RemoteHost(ctx.RemoteAddr())
 	if s.lock.locked(host) {
 		return false
 	}
@@ -497,7 +500,7 @@ func (s *Server) handle(sess ssh.Session) {
 	ended := make(chan struct{})
 	defer close(ended)
 	conn, _ := ctx.Value(ssh.ContextKeyConn).(gossh.Conn)
-	l := &line{user: sess.User(), remote: hostOf(sess.RemoteAddr()), close: func() {
+	l := &line{user: sess.User(), remote: RemoteHost(sess.RemoteAddr()), close: func() {
 		sess.Close()
 		if conn == nil {
 			return

@@ -22,6 +22,7 @@ import (
 	"github.com/erxos/erx/mirror/mirrorcli"
 	"github.com/erxos/erx/services/linecard"
 	"github.com/erxos/erx/services/linecard/lccli"
+	"github.com/erxos/erx/services/linecard/port/afpacket"
 	"github.com/erxos/erx/services/mgmt"
 	"github.com/erxos/erx/services/subscribers"
 )
@@ -37,6 +38,7 @@ type router struct {
 
 	users    *local.Users
 	linecard *linecard.Engine
+	ports    []*afpacket.Port // the line card's data ports, closed at shutdown
 	mirror   *mirror.Engine
 	subs     *subscribers.Engine
 	prober   *lccli.PuntProber
@@ -59,11 +61,11 @@ func newRouter(b *board.Board, store *flash.Dir, sshAddr string, logs *firmware.
 		users:   local.NewUsers(),
 		mgmt:    mgmt.New(log.With(firmware.ServiceKey, "mgmt")),
 	}
-	lc, _, err := openDataPlane(b, log.With(firmware.ServiceKey, "linecard"))
+	lc, ports, err := openDataPlane(b, log.With(firmware.ServiceKey, "linecard"))
 	if err != nil {
 		return nil, err
 	}
-	r.linecard = lc
+	r.linecard, r.ports = lc, ports
 	opts := cli.Options{
 		System: r,
 		Log:    r,
@@ -226,7 +228,7 @@ func (r *router) run(ctx context.Context) error {
 	m := r.board.Management
 	svcs := []firmware.Service{
 		{Name: "sshd", Run: r.ssh.ListenAndServe},
-		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard) }},
+		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard, r.ports) }},
 		{Name: "mirror", Run: r.runMirror},
 		{Name: "subscribers", Run: func(ctx context.Context) error { <-ctx.Done(); return r.subs.Close() }},
 	}

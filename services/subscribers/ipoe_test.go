@@ -1,12 +1,10 @@
 package subscribers
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +34,7 @@ type ipoeRig struct {
 	lc     *linecard.Engine
 	cp     *cpShim
 	rad    *radiustest.FakeServer
-	store  *leaseFlash
+	store  *memStore
 	link   *memLink
 	emu    *pppoetest.Emulator
 	h1     *memport.Port
@@ -65,7 +63,7 @@ func newIPoERig(t *testing.T) *ipoeRig {
 	must(t, lc.AddAddress("gigabitEthernet 1/0/1", netip.MustParsePrefix("10.0.2.1/24")))
 	must(t, lc.AddStaticARP("gigabitEthernet 1/0/1", netip.MustParseAddr("10.0.2.2"), macH1))
 	must(t, lc.Start())
-	r := &ipoeRig{t: t, lc: lc, cp: cp, rad: radiustest.NewFakeServer(t, "s3cret"), store: &leaseFlash{},
+	r := &ipoeRig{t: t, lc: lc, cp: cp, rad: radiustest.NewFakeServer(t, "s3cret"), store: &memStore{},
 		link: &memLink{p: h0, b: port.NewBatch(1, port.DefaultBufSize)}, h1: h1, rx: port.NewBatch(64, port.DefaultBufSize)}
 	r.emu = pppoetest.NewEmulator(r.link)
 	r.start(false)
@@ -428,30 +426,4 @@ func TestIPoEShutdownEndsQueuedResume(t *testing.T) {
 		rfc2866.AcctSessionID_GetString(st) != ses.AcctSessionID {
 		t.Fatalf("last record %+v, want the Stop of %s", st.Attributes, ses.AcctSessionID)
 	}
-}
-
-// leaseFlash is an in-memory flash for the lease file.
-type leaseFlash struct {
-	mu    sync.Mutex
-	files map[string][]byte
-}
-
-func (m *leaseFlash) ReadFile(n string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.files[n]
-	if !ok {
-		return nil, errors.New("no such file")
-	}
-	return b, nil
-}
-
-func (m *leaseFlash) WriteFile(n string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.files == nil {
-		m.files = map[string][]byte{}
-	}
-	m.files[n] = append([]byte(nil), b...)
-	return nil
 }

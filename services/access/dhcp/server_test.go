@@ -193,6 +193,30 @@ func discover(mac MAC, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 	return m
 }
 
+// renewal is mac's REQUEST renewing its lease of ciaddr (unicast, no
+// server identifier).
+func renewal(mac MAC, ciaddr net.IP) *dhcpv4.DHCPv4 {
+	m, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(net.HardwareAddr(mac[:])),
+		dhcpv4.WithClientIP(ciaddr))
+	return m
+}
+
+// discoverRequest sends mac's DISCOVER and its REQUEST for the offer it
+// gets, and returns both (the REQUEST for retransmissions); it does not
+// wait for the answer.
+func (h *harness) discoverRequest(mac MAC) (reply, *dhcpv4.DHCPv4) {
+	h.t.Helper()
+	if err := h.send(mac, discover(mac), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		h.t.Fatal(err)
+	}
+	off := h.recv()
+	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
+	if err := h.send(mac, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
+		h.t.Fatal(err)
+	}
+	return off, req
+}
+
 // dora runs DISCOVER/OFFER/REQUEST/ACK for mac and returns the ACK.
 func (h *harness) dora(mac MAC) *dhcpv4.DHCPv4 {
 	h.t.Helper()
@@ -226,8 +250,7 @@ func TestDORARenewRelease(t *testing.T) {
 	}
 	// Renewal at T1: unicast REQUEST with ciaddr, unicast ACK.
 	h.clk.Advance(30 * time.Minute)
-	renew, _ := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])),
-		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 100)))
+	renew := renewal(cliMAC, net.IPv4(10, 2, 0, 100))
 	h.send(cliMAC, renew, mp("10.2.0.100"), mp("10.2.0.1"), ClientPort)
 	r := h.recv()
 	if r.msg.MessageType() != dhcpv4.MessageTypeAck || r.dstIP != mp("10.2.0.100") || r.dstMAC != cliMAC {
@@ -479,8 +502,7 @@ func TestResumeLeases(t *testing.T) {
 	skipped := MAC{2, 0, 0, 0, 9, 2}
 	h.srv.ResumeLeases(func(l Lease) bool { return l.MAC == skipped })
 	// While cliMAC's authorization is in flight its renewal is ignored.
-	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
-		dhcpv4.WithClientIP(net.IPv4(10, 2, 0, 100)))
+	renew := renewal(cliMAC, net.IPv4(10, 2, 0, 100))
 	got := map[MAC]Client{}
 	for range 2 {
 		c := <-seen
@@ -610,14 +632,7 @@ func TestResumeLeasesRetry(t *testing.T) {
 // binding is not persisted; a renewal is ACKed at once.
 func TestAckAfterBind(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.AckAfterBind = true })
-	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
-		t.Fatal(err)
-	}
-	off := h.recv()
-	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
-	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
-		t.Fatal(err)
-	}
+	off, req := h.discoverRequest(cliMAC)
 	e := h.event(EventBound)
 	h.none() // not before the subscriber is installed
 	if e.Ack == nil || e.Refuse == nil {
@@ -646,8 +661,7 @@ func TestAckAfterBind(t *testing.T) {
 	if b, err := h.store.ReadFile("dhcp-leases.json"); err != nil || !strings.Contains(string(b), "10.2.0.100") {
 		t.Fatalf("binding not persisted after its ACK: %s %v", b, err)
 	}
-	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
-		dhcpv4.WithClientIP(off.msg.YourIPAddr))
+	renew := renewal(cliMAC, off.msg.YourIPAddr)
 	if err := h.send(cliMAC, renew, ip4(off.msg.YourIPAddr), mp("10.2.0.1"), ClientPort); err != nil {
 		t.Fatal(err)
 	}
@@ -665,14 +679,8 @@ func TestRestoredHeldUntilResume(t *testing.T) {
 	h := newHarness(t, nil)
 	ack := h.dora(cliMAC)
 	h.event(EventBound)
-	h.srv.Close()
-	h.pool = &pool.Server{}
-	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
-		t.Fatal(err)
-	}
-	h.start(nil)
-	renew, _ := dhcpv4.New(dhcpv4.WithHwAddr(net.HardwareAddr(cliMAC[:])), dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
-		dhcpv4.WithClientIP(ack.YourIPAddr))
+	h.restart(nil)
+	renew := renewal(cliMAC, ack.YourIPAddr)
 	if err := h.send(cliMAC, renew, ip4(ack.YourIPAddr), mp("10.2.0.1"), ClientPort); err != nil {
 		t.Fatal(err)
 	}
@@ -717,14 +725,7 @@ func (h *harness) restart(mod func(*Config)) {
 // its retransmitted REQUEST is NAKed too; Ack then reports ErrLeaseGone.
 func TestRefuseBound(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.AckAfterBind = true })
-	if err := h.send(cliMAC, discover(cliMAC), mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
-		t.Fatal(err)
-	}
-	off := h.recv()
-	req, _ := dhcpv4.NewRequestFromOffer(off.msg)
-	if err := h.send(cliMAC, req, mp("0.0.0.0"), bcastIP, ClientPort); err != nil {
-		t.Fatal(err)
-	}
+	_, req := h.discoverRequest(cliMAC)
 	e := h.event(EventBound)
 	if err := e.Refuse(); err != nil {
 		t.Fatal(err)

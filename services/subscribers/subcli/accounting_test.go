@@ -20,35 +20,13 @@ import (
 // `aaa accounting ppp default radius` turns Start and Stop on for the
 // next session, and `no aaa accounting ppp default` off again.
 func TestAccountingOnOff(t *testing.T) {
-	rad := radiustest.NewFakeServer(t, "k")
-	rad.SetUser("alice@isp", radiustest.User{Password: "pw"})
-	r := newRig(t)
-	s := r.session()
-	port := fmt.Sprint(rad.Addr.Port())
-	if out := transcript(s, "configure terminal",
-		"radius authentication server 127.0.0.1", "key k", "udp-port "+port, "exit",
-		"radius accounting server 127.0.0.1", "key k", "udp-port "+port, "exit",
-		"aaa authentication ppp default radius",
-		"ip local pool subs 100.64.0.1 100.64.0.9",
-		"interface gigabitEthernet 1/0/0", "encapsulation pppoe", "end"); strings.Contains(out, "%") {
-		t.Fatalf("configuration failed:\n%s", out)
-	}
+	r, s, rad := newAcctRig(t, "aaa authentication ppp default radius")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	session := func(n byte) {
 		t.Helper()
-		ses, err := r.emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 0, n}, User: "alice@isp",
-			Password: "pw", RetryInterval: 200 * time.Millisecond})
-		must(t, err)
-		must(t, ses.Close())
-		// The router ends its side a restart timer after acknowledging
-		// the Terminate-Request: wait for that before the next step.
-		for r.e.Table().Len() > 0 && ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if r.e.Table().Len() > 0 {
-			t.Fatal("session still in the table")
-		}
+		ses := r.login(ctx, t, n)
+		r.logout(ctx, t, ses)
 	}
 	// waitAcct waits until the fake server holds n records (more could
 	// only come later: the check after a session without accounting
@@ -100,19 +78,7 @@ func TestAccountingOnOff(t *testing.T) {
 // Interim-Updates and gets its Stop after `no aaa accounting ppp
 // default`, so every Start has its Stop.
 func TestAccountingSwitchedMidSession(t *testing.T) {
-	rad := radiustest.NewFakeServer(t, "k")
-	rad.SetUser("alice@isp", radiustest.User{Password: "pw"})
-	r := newRig(t)
-	s := r.session()
-	port := fmt.Sprint(rad.Addr.Port())
-	if out := transcript(s, "configure terminal",
-		"radius authentication server 127.0.0.1", "key k", "udp-port "+port, "exit",
-		"radius accounting server 127.0.0.1", "key k", "udp-port "+port, "exit",
-		"aaa accounting interval 10",
-		"ip local pool subs 100.64.0.1 100.64.0.9",
-		"interface gigabitEthernet 1/0/0", "encapsulation pppoe", "end"); strings.Contains(out, "%") {
-		t.Fatalf("configuration failed:\n%s", out)
-	}
+	r, s, rad := newAcctRig(t, "aaa accounting interval 10")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	config := func(cmd string) {
@@ -124,9 +90,7 @@ func TestAccountingSwitchedMidSession(t *testing.T) {
 	// up logs a subscriber in and waits until the router installed it.
 	up := func(n byte) *pppoetest.PPPoESession {
 		t.Helper()
-		ses, err := r.emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 0, n}, User: "alice@isp",
-			Password: "pw", RetryInterval: 200 * time.Millisecond})
-		must(t, err)
+		ses := r.login(ctx, t, n)
 		for r.e.Table().Len() == 0 || r.e.Table().Find(subscribers.Query{})[0].State != subscribers.StateActive {
 			if ctx.Err() != nil {
 				t.Fatal("session not installed")
@@ -137,13 +101,7 @@ func TestAccountingSwitchedMidSession(t *testing.T) {
 	}
 	down := func(ses *pppoetest.PPPoESession) {
 		t.Helper()
-		must(t, ses.Close())
-		for r.e.Table().Len() > 0 && ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if r.e.Table().Len() > 0 {
-			t.Fatal("session still in the table")
-		}
+		r.logout(ctx, t, ses)
 		r.e.Sync()
 	}
 	// interim runs the interim check an hour on: every accounted
@@ -187,5 +145,51 @@ func TestAccountingSwitchedMidSession(t *testing.T) {
 	}
 	if st := r.e.AccountingStats(); st.Starts != 1 || st.Interims != 1 || st.Stops != 1 {
 		t.Errorf("accounting stats %+v", st)
+	}
+}
+
+// newAcctRig is a rig whose PPPoE subscribers (alice@isp, password pw)
+// authenticate and are accounted through a fake RADIUS server, with a
+// pool and PPPoE on gigabitEthernet 1/0/0; extra are more configuration
+// lines, before the pool. It returns the rig, an administrator's
+// session and the server.
+func newAcctRig(t *testing.T, extra ...string) (*rig, *cli.Session, *radiustest.FakeServer) {
+	t.Helper()
+	rad := radiustest.NewFakeServer(t, "k")
+	rad.SetUser("alice@isp", radiustest.User{Password: "pw"})
+	r := newRig(t)
+	s := r.session()
+	port := fmt.Sprint(rad.Addr.Port())
+	lines := []string{"configure terminal",
+		"radius authentication server 127.0.0.1", "key k", "udp-port " + port, "exit",
+		"radius accounting server 127.0.0.1", "key k", "udp-port " + port, "exit"}
+	lines = append(lines, extra...)
+	lines = append(lines, "ip local pool subs 100.64.0.1 100.64.0.9",
+		"interface gigabitEthernet 1/0/0", "encapsulation pppoe", "end")
+	if out := transcript(s, lines...); strings.Contains(out, "%") {
+		t.Fatalf("configuration failed:\n%s", out)
+	}
+	return r, s, rad
+}
+
+// login logs alice@isp in from the emulator, MAC 02:5b:00:00:00:n.
+func (r *rig) login(ctx context.Context, t *testing.T, n byte) *pppoetest.PPPoESession {
+	t.Helper()
+	ses, err := r.emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 0, n}, User: "alice@isp",
+		Password: "pw", RetryInterval: 200 * time.Millisecond})
+	must(t, err)
+	return ses
+}
+
+// logout closes ses and waits until the router has ended its side too
+// (a restart timer after acknowledging the Terminate-Request).
+func (r *rig) logout(ctx context.Context, t *testing.T, ses *pppoetest.PPPoESession) {
+	t.Helper()
+	must(t, ses.Close())
+	for r.e.Table().Len() > 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.e.Table().Len() > 0 {
+		t.Fatal("session still in the table")
 	}
 }

@@ -40,7 +40,9 @@ type Config struct {
 	// at once, instead of being routed and answered with an ICMP error by
 	// a stack that does not forward (a dst allocation, an RCU free and a
 	// rate-limit check per frame on the receiving CPU). Close restores the
-	// address. Only for ports the kernel has no addresses on.
+	// address; the interface's alias records it meanwhile, so an Open
+	// after a crash finds it again. Only for ports the kernel has no
+	// addresses on.
 	ShadowMAC bool
 	// TxLanes is how many transmit lanes get a TX ring, made at Open (in
 	// the namespace that owns the interface); higher lanes use sendmmsg.
@@ -174,6 +176,16 @@ func Open(name string, cfg Config) (*Port, error) {
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 	if cfg.ShadowMAC {
+		own, err := ownMAC(p.ifindex, p.mac)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.mac = own
+		if err := setLinkAlias(p.ifindex, shadowAliasPrefix+net.HardwareAddr(own[:]).String()); err != nil {
+			p.Close()
+			return nil, err
+		}
 		if err := p.setKernelMAC(shadowOf(p.mac)); err != nil {
 			p.Close()
 			return nil, err
@@ -645,7 +657,7 @@ func (p *Port) Close() error {
 	p.closed = true
 	var errs []error
 	if p.shadow {
-		errs = append(errs, p.setKernelMAC(p.mac))
+		errs = append(errs, p.setKernelMAC(p.mac), setLinkAlias(p.ifindex, ""))
 	}
 	for _, q := range p.queues {
 		q.closed.Store(true)

@@ -146,6 +146,43 @@ func TestShadowMAC(t *testing.T) {
 	})
 }
 
+// TestShadowMACAfterCrash: a port opened while an earlier one still holds
+// the shadow (a routerd that died without Close) finds the interface's own
+// address through the alias, instead of shadowing the shadow; closing
+// restores the address and removes the alias.
+func TestShadowMACAfterCrash(t *testing.T) {
+	vethPair(t, func(a, b string) {
+		before := hwaddr(t, a)
+		crashed, err := Open(a, Config{Queues: 1, ShadowMAC: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer crashed.Close()
+		if alias, err := linkAlias(crashed.ifindex); err != nil || alias == "" {
+			t.Fatalf("alias while shadowed: %q, %v", alias, err)
+		}
+		p, err := Open(a, Config{Queues: 1, ShadowMAC: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.HardwareAddr() != before {
+			t.Fatalf("port MAC after a crash %x, want %x", p.HardwareAddr(), before)
+		}
+		if got := hwaddr(t, a); got != shadowOf(before) {
+			t.Fatalf("kernel MAC %x while open, want the shadow %x", got, shadowOf(before))
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := hwaddr(t, a); got != before {
+			t.Fatalf("kernel MAC %x after Close, want %x", got, before)
+		}
+		if alias, err := linkAlias(p.ifindex); err != nil || alias != "" {
+			t.Fatalf("alias after Close: %q, %v", alias, err)
+		}
+	})
+}
+
 func hwaddr(t *testing.T, name string) [6]byte {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
