@@ -24,7 +24,7 @@ type Config struct {
 	Queues       int           // receive queues (fanout members); default runtime.NumCPU()
 	BlockSize    int           // ring block size, a multiple of the page size; default 256 KiB
 	Blocks       int           // ring blocks per queue; default 16
-	BlockTimeout time.Duration // hand over a partly filled block after this; default 2 ms
+	BlockTimeout time.Duration // hand over a partly filled block after this; default 1 ms (the kernel's minimum)
 	// TxRing transmits through a PACKET_TX_RING (TPACKET_V2) per transmit
 	// lane: frames are copied into the shared ring and one send(2) per
 	// batch hands them all to the kernel. Without it, sendmmsg(2).
@@ -62,7 +62,7 @@ func (c *Config) setDefaults() {
 		c.Blocks = 16
 	}
 	if c.BlockTimeout <= 0 {
-		c.BlockTimeout = 2 * time.Millisecond
+		c.BlockTimeout = time.Millisecond
 	}
 	if c.TxFrames <= 0 {
 		c.TxFrames = 256
