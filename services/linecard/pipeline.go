@@ -178,30 +178,42 @@ func (w *worker) process(n int) {
 // flush transmits the batch's frames, one transmit call per port: the
 // forwarded frames first, then the mirror copies, so that a full transmit
 // ring refuses copies (counted in the secret MirrorSendErrors) before it
-// refuses any original (DropTxError).
+// refuses any original (DropTxError). Ports that carry only copies (the
+// analyzer's) go after every port with originals, so no original waits
+// for a copy's transmit call, whatever the port order.
 func (w *worker) flush() {
 	w.fragUsed = 0
 	w.copyUsed = 0
 	for pi, frames := range w.tx {
-		copies := w.copyTx[pi]
-		if len(frames)+len(copies) == 0 {
-			continue
+		if len(frames) > 0 {
+			w.transmit(pi)
 		}
-		frames = append(frames, copies...) // within capacity: no allocation
-		ps := w.e.ports[pi]
-		sent, err := ps.p.Transmit(w.lane, frames)
-		if err != nil || sent < len(frames) {
-			c := &ps.phys.lanes[w.lane]
-			lost := len(frames) - max(sent, 0)
-			lostCopies := min(lost, len(copies))
-			c.mirrorSendErrors.Add(uint64(lostCopies))
-			if lost > lostCopies {
-				c.drops[DropTxError].Add(uint64(lost - lostCopies))
-			}
-		}
-		w.tx[pi] = frames[:0]
-		w.copyTx[pi] = copies[:0]
 	}
+	for pi, copies := range w.copyTx {
+		if len(copies) > 0 {
+			w.transmit(pi)
+		}
+	}
+}
+
+// transmit sends port pi's originals and then its copies in one call and
+// empties both.
+func (w *worker) transmit(pi int) {
+	frames, copies := w.tx[pi], w.copyTx[pi]
+	frames = append(frames, copies...) // within capacity: no allocation
+	ps := w.e.ports[pi]
+	sent, err := ps.p.Transmit(w.lane, frames)
+	if err != nil || sent < len(frames) {
+		c := &ps.phys.lanes[w.lane]
+		lost := len(frames) - max(sent, 0)
+		lostCopies := min(lost, len(copies))
+		c.mirrorSendErrors.Add(uint64(lostCopies))
+		if lost > lostCopies {
+			c.drops[DropTxError].Add(uint64(lost - lostCopies))
+		}
+	}
+	w.tx[pi] = frames[:0]
+	w.copyTx[pi] = copies[:0]
 }
 
 // drop counts a drop on ifc (nil for packets the router originated). A

@@ -325,3 +325,55 @@ func TestTapAllocs(t *testing.T) {
 		})
 	}
 }
+
+// orderPort records, in the shared log, the port of every transmit call.
+type orderPort struct {
+	*memport.Port
+	log *[]string
+}
+
+func (p *orderPort) Transmit(lane int, frames [][]byte) (int, error) {
+	*p.log = append(*p.log, p.Name())
+	return p.Port.Transmit(lane, frames)
+}
+
+// TestTapOriginalsLeaveFirst: the analyzer's port comes before the
+// originals' egress port in port order, yet the batch's originals are
+// handed to their port before any copy is handed to the analyzer's.
+func TestTapOriginalsLeaveFirst(t *testing.T) {
+	var calls []string
+	wrap := func(p *memport.Port) port.Port { return &orderPort{Port: p, log: &calls} }
+	r0, _ := memport.Pair("r0", macR0, "h0", macH0)
+	r1, h1 := memport.Pair("r1", macR1, "h1", macH1) // analyzer
+	r2, h2 := memport.Pair("r2", macR2, "h2", macH2) // egress
+	e, err := New(Config{Control: &fakeControl{}}, PortConfig{Port: wrap(r0), Interface: "ge-0"},
+		PortConfig{Port: wrap(r1), Interface: "ge-1"}, PortConfig{Port: wrap(r2), Interface: "ge-2"})
+	must(t, err)
+	must(t, e.AddAddress("ge-0", netip.MustParsePrefix("10.0.1.1/24")))
+	must(t, e.SetAnalyzer("ge-1", true))
+	must(t, e.AddAddress("ge-1", netip.MustParsePrefix("192.0.2.1/24")))
+	must(t, e.AddStaticARP("ge-1", netip.MustParseAddr("192.0.2.9"), macH1))
+	must(t, e.AddAddress("ge-2", netip.MustParsePrefix("10.0.2.1/24")))
+	must(t, e.AddStaticARP("ge-2", netip.MustParseAddr("10.0.2.2"), macH2))
+	must(t, e.SetTap("ge-0", Ingress, &Tap{Delivery: newDelivery(t, e, plainEncoder{}, "192.0.2.9")}))
+	w := newWorker(e, 0, e.ports[0], 0, 8)
+	rx := port.NewBatch(8, port.DefaultBufSize)
+	for _, h := range []*memport.Port{h1, h2} { // gratuitous ARPs
+		for n, _ := receiveNow(h, rx); n > 0; n, _ = receiveNow(h, rx) {
+		}
+	}
+	calls = nil
+	for i := 0; i < 3; i++ {
+		w.batch.Fill(i, udpFrame(t, macR0, "10.0.1.2", "10.0.2.2", 64, 10+i))
+	}
+	w.process(3)
+	if len(calls) != 2 || calls[0] != "r2" || calls[1] != "r1" {
+		t.Fatalf("transmit calls by port %v, want [r2 r1]: originals first", calls)
+	}
+	if n, _ := receiveNow(h2, rx); n != 3 {
+		t.Fatalf("%d originals at the egress", n)
+	}
+	if n, _ := receiveNow(h1, rx); n != 3 {
+		t.Fatalf("%d copies at the analyzer", n)
+	}
+}
