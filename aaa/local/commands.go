@@ -69,6 +69,12 @@ func (u *Users) Register(tree *command.Tree) error {
 			return u.RemoveKey(req.String("name"), req.String("key"))
 		},
 	}}
+	return registerAll(tree, cmds, "aaa/local", u.ConfigLines)
+}
+
+// registerAll registers cmds and a configuration section name, in the
+// AAA order, of the lines that lines returns.
+func registerAll(tree *command.Tree, cmds []*command.Command, name string, lines func() []string) error {
 	for _, c := range cmds {
 		if err := tree.Register(c); err != nil {
 			return fmt.Errorf("register %q: %w", c.Syntax, err)
@@ -76,9 +82,9 @@ func (u *Users) Register(tree *command.Tree) error {
 	}
 	return tree.AddConfig(command.ConfigSection{
 		Order: command.OrderAAA,
-		Name:  "aaa/local",
+		Name:  name,
 		Write: func(w io.Writer) error {
-			for _, l := range u.ConfigLines() {
+			for _, l := range lines() {
 				if _, err := fmt.Fprintln(w, l); err != nil {
 					return err
 				}

@@ -3,7 +3,6 @@ package local
 import (
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"sync"
 
@@ -234,21 +233,5 @@ func (d *SubscriberDB) Register(tree *command.Tree) error {
 			return nil
 		},
 	}}
-	for _, c := range cmds {
-		if err := tree.Register(c); err != nil {
-			return fmt.Errorf("register %q: %w", c.Syntax, err)
-		}
-	}
-	return tree.AddConfig(command.ConfigSection{
-		Order: command.OrderAAA,
-		Name:  "aaa/local-subscribers",
-		Write: func(w io.Writer) error {
-			for _, l := range d.ConfigLines() {
-				if _, err := fmt.Fprintln(w, l); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	})
+	return registerAll(tree, cmds, "aaa/local-subscribers", d.ConfigLines)
 }

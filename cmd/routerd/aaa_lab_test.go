@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,18 +13,6 @@ import (
 	"github.com/erxos/erx/services/access/ppp"
 	"github.com/erxos/erx/services/access/pppoetest"
 )
-
-// sshAs runs command lines on the lab's router as user, logging in with
-// the real OpenSSH client and a password (sshpass).
-func sshAs(l *lab.Lab, user, password, lines string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", l.Client, "sshpass", "-p", password, "ssh",
-		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=10", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
-		user+"@"+lab.RouterAddr, lines).CombinedOutput()
-	return string(out), err
-}
 
 // TestLabOperatorLoginRADIUS: with `aaa authentication login VTY radius
 // local` on the vty lines, operators log in over SSH (the real OpenSSH
@@ -59,7 +46,7 @@ radadmin Cleartext-Password := "rad-pw-a"
 
 	level := func(user, pw string) string {
 		t.Helper()
-		out, err := sshAs(l, user, pw, "show privilege")
+		out, err := l.SSHUser(user, pw, "show privilege")
 		if err != nil {
 			t.Fatalf("login of %s: %v\n%s\nconsole:\n%s\nFreeRADIUS:\n%s", user, err, out, l.Console(), fr.Log())
 		}
@@ -67,7 +54,7 @@ radadmin Cleartext-Password := "rad-pw-a"
 	}
 	refused := func(user, pw, why string) {
 		t.Helper()
-		if out, err := sshAs(l, user, pw, "show privilege"); err == nil {
+		if out, err := l.SSHUser(user, pw, "show privilege"); err == nil {
 			t.Errorf("%s: %s logged in:\n%s", why, user, out)
 		}
 	}
@@ -83,7 +70,7 @@ radadmin Cleartext-Password := "rad-pw-a"
 	refused("rad15", "wrong", "wrong password")
 	refused("localop", "local-pw", "local user while RADIUS answers (Access-Reject)")
 	// A level-15 RADIUS user may configure.
-	if out, err := sshAs(l, "rad15", "rad-pw-15", "configure terminal\nhostname radconf"); err != nil || strings.Contains(out, "%") {
+	if out, err := l.SSHUser("rad15", "rad-pw-15", "configure terminal\nhostname radconf"); err != nil || strings.Contains(out, "%") {
 		t.Errorf("configuration by rad15: %v\n%s", err, out)
 	}
 
@@ -93,7 +80,7 @@ radadmin Cleartext-Password := "rad-pw-a"
 	}
 	refused("rad15", "rad-pw-15", "RADIUS-only user with radiusd stopped")
 
-	out, err := sshAs(l, "localop", "local-pw", "show aaa statistics")
+	out, err := l.SSHUser("localop", "local-pw", "show aaa statistics")
 	if err != nil {
 		t.Fatalf("show aaa statistics: %v\n%s", err, out)
 	}
@@ -121,7 +108,6 @@ radadmin Cleartext-Password := "rad-pw-a"
 // restart.
 func TestLabLocalPPPAuthentication(t *testing.T) {
 	l := lab.New(t, lab.Config{Ports: []string{"gigabitEthernet 2/0/0"}})
-	lab.Run(t, "ip", "netns", "exec", l.Neighbours[0], "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 	l.Start()
 	l.MustSSH("configure terminal\n" +
 		"username operator password 0 op-pw\n" +
@@ -132,12 +118,7 @@ func TestLabLocalPPPAuthentication(t *testing.T) {
 		"interface gigabitEthernet 2/0/0\n ip address 10.1.0.1 255.255.255.0\n encapsulation pppoe\n ppp authentication chap pap\n exit\n" +
 		"ip local pool SUBS 100.64.0.10 100.64.0.50\n" +
 		"aaa authentication ppp default local\n")
-	var link pppoetest.Link
-	if err := lab.InNetns(l.Neighbours[0], func() (err error) { link, err = pppoetest.OpenPacket("eth0"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	emu := pppoetest.NewEmulator(link)
-	t.Cleanup(func() { emu.Close() })
+	emu := neighbourEmulator(t, l.Neighbours[0])
 	pap, chap := []ppp.AuthProtocol{ppp.AuthPAP}, []ppp.AuthProtocol{ppp.AuthCHAP}
 	for i, tt := range []struct {
 		name, user, pw string

@@ -43,26 +43,15 @@ func counter(t *testing.T, out, name string) int {
 // allows over the time elapsed, plus the burst.
 func TestLabPADIFlood(t *testing.T) {
 	l := lab.New(t, lab.Config{Ports: []string{"gigabitEthernet 2/0/0"}})
-	lab.Run(t, "ip", "netns", "exec", l.Neighbours[0], "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 	l.Start()
 	l.MustSSH("configure terminal\n" +
 		"aaa local database default\naaa local username pppuser password ppp-pw\n" +
 		"interface gigabitEthernet 2/0/0\n ip address 10.1.0.1 255.255.255.0\n encapsulation pppoe\n ppp authentication chap\n exit\n" +
 		"ip local pool SUBS 100.64.0.10 100.64.0.50\n" +
 		"aaa authentication ppp default local\n")
-	var link, flood pppoetest.Link
-	if err := lab.InNetns(l.Neighbours[0], func() (err error) {
-		if link, err = pppoetest.OpenPacket("eth0"); err != nil {
-			return err
-		}
-		flood, err = pppoetest.OpenPacket("eth0")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	emu := neighbourEmulator(t, l.Neighbours[0])
+	flood := openPacket(t, l.Neighbours[0])
 	defer flood.Close()
-	emu := pppoetest.NewEmulator(link)
-	t.Cleanup(func() { emu.Close() })
 
 	ctx, cancel := context.WithTimeout(context.Background(), loginLimit)
 	defer cancel()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/erxos/erx/aaa/radiustest"
 	"github.com/erxos/erx/internal/lab"
+	"github.com/erxos/erx/internal/netns"
 )
 
 // The IPoE subscriber of the mirroring bed: src's eth0 leases from this
@@ -37,8 +37,7 @@ func newIPoELab(t *testing.T) *ipoeLab {
 	user := lab.DottedMAC(lab.MAC(t, m.src, "eth0"))
 	fr := radiustest.StartFreeRADIUS(t, radiustest.FreeRADIUSConfig{Secret: radSecret,
 		Users: fmt.Sprintf("%s Cleartext-Password := %q\n", user, user)})
-	lab.UDPRelay(t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1812), fr.AuthAddr)
-	lab.UDPRelay(t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1813), fr.AcctAddr)
+	m.relayRADIUS(fr)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	// The subscriber has no address until DHCP gives it one.
@@ -55,30 +54,14 @@ func (s *ipoeLab) configure() {
 		"radius accounting server " + lab.ClientAddr + "\n key " + radSecret + "\n exit\n" +
 		"aaa authentication ip default radius\n" +
 		"aaa accounting ppp default radius\n")
-	s.ssh("mirror-enable\nconfigure terminal\n" +
-		"interface gigabitEthernet 2/0/2\n ip analyzer\n exit\n" +
-		"secure ip policy-list " + subPolicy + "\n mirror analyzer-ip-address " + mirAnalyzer + " analyzer-udp-port 30030 mirror-identifier 17\n exit\n")
+	s.configureSubPolicy()
 }
 
 // udhcpc starts the real udhcpc on src's eth0 (foreground, releasing on
 // exit, pid file for the release/renew signals) and waits for its lease.
 func (s *ipoeLab) udhcpc() *lab.Proc {
 	s.t.Helper()
-	script := filepath.Join(s.dir, "udhcpc.sh")
-	if err := os.WriteFile(script, []byte(`#!/bin/sh
-case "$1" in
-bound|renew)
-	ip addr flush dev "$interface"
-	ip addr add "$ip/$subnet" dev "$interface"
-	ip route replace default via "$router" dev "$interface"
-	;;
-deconfig)
-	ip addr flush dev "$interface"
-	;;
-esac
-`), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
+	script := netns.UdhcpcScript(s.t, s.dir)
 	p := s.Background(s.src, "udhcpc", "-i", "eth0", "-f", "-R", "-t", "10", "-T", "2", "-A", "2",
 		"-p", filepath.Join(s.dir, "udhcpc.pid"), "-s", script)
 	s.waitLeases(p, 1)

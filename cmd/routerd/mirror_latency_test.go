@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -41,6 +42,13 @@ import (
 // It prints p50/p99/max over the cycles; there is no threshold. The
 // environment variable ERX_BENCH_MIRROR_LATENCY=1 enables it;
 // ERX_BENCH_MIRROR_CYCLES sets the cycles (default 100).
+//
+// The subtest rtt measures what the mirrored subscriber can observe in
+// timing (issue #7, Secrecy; spec §11.10): echo round-trip times through
+// routerd, stamped by the kernel on the source's own link, with mirroring
+// off and on, in alternating blocks (docs/PERFORMANCE.md, "What the
+// mirrored subscriber can observe"). ERX_BENCH_MIRROR_BLOCKS (default 5)
+// and ERX_BENCH_MIRROR_ECHOES (default 500 per block and mode) size it.
 
 func TestMirrorStartLatency(t *testing.T) {
 	if os.Getenv("ERX_BENCH_MIRROR_LATENCY") == "" {
@@ -52,6 +60,17 @@ func TestMirrorStartLatency(t *testing.T) {
 	}
 	t.Run("cli", func(t *testing.T) { measureCLILatency(t, cycles) })
 	t.Run("coa", func(t *testing.T) { measureCoALatency(t, cycles) })
+	t.Run("rtt", func(t *testing.T) {
+		blocks, echoes := 5, 500
+		if n, err := strconv.Atoi(os.Getenv("ERX_BENCH_MIRROR_BLOCKS")); err == nil && n > 0 {
+			blocks = n
+		}
+		if n, err := strconv.Atoi(os.Getenv("ERX_BENCH_MIRROR_ECHOES")); err == nil && n > 0 {
+			echoes = min(n, 8000) // a block's requests and replies fit the capture's 1<<14 frames
+		}
+		t.Run("interface", func(t *testing.T) { measureInterfaceRTT(t, blocks, echoes) })
+		t.Run("subscriber", func(t *testing.T) { measureSubscriberRTT(t, blocks, echoes) })
+	})
 }
 
 // stamped is a captured frame with its kernel receive time.
@@ -437,4 +456,270 @@ func measureCoALatency(t *testing.T, cycles int) {
 	}
 	fromReq.report(t)
 	fromACK.report(t)
+}
+
+// What the mirrored subscriber can observe (the rtt subtests). Nothing in
+// the worker makes an original wait for its copy: the copy is built in
+// the worker's own copy buffer (tap.go, worker.mirror: no queue, no lock,
+// no ARP wait) and flush (pipeline.go) sends, per port, the forwarded
+// frames first and the copies after them in the same transmit call. What
+// an original does pay is the encode of its own copy (the ingress copy is
+// built in frame before the route lookup, the egress copy in emit before
+// the frame is queued), and flush walks the ports in index order, so a
+// copy for an analyzer port with a lower index than the original's egress
+// port is transmitted before that original. In this lab the analyzer is
+// the last port (2/0/2), so every original leaves first.
+
+// echoFrame is an ICMP echo request or reply on the source's link
+// (Ethernet or PPPoE session), stamped by the kernel.
+type echoFrame struct {
+	at       time.Time
+	typ, ttl uint8
+	id, seq  uint16
+}
+
+// parseEcho decodes an echo request/reply between a and b (either way) in
+// a captured frame.
+func parseEcho(f stamped, a, b netip.Addr) (echoFrame, bool) {
+	ip := lab.IPv4(f.data)
+	if ip == nil {
+		ip = pppoeIPv4(f.data)
+	}
+	if ip == nil || ip[9] != 1 || len(ip) < int(ip[0]&0x0f)*4+8 {
+		return echoFrame{}, false
+	}
+	src, dst := netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	if !(src == a && dst == b || src == b && dst == a) {
+		return echoFrame{}, false
+	}
+	icmp := ip[int(ip[0]&0x0f)*4:]
+	if icmp[0] != 8 && icmp[0] != 0 {
+		return echoFrame{}, false
+	}
+	return echoFrame{at: f.at, typ: icmp[0], ttl: ip[8], id: uint16(icmp[4])<<8 | uint16(icmp[5]), seq: uint16(icmp[6])<<8 | uint16(icmp[7])}, true
+}
+
+// rttRun collects the round trips of one mode over all blocks.
+type rttRun struct {
+	name      string
+	rtt       []time.Duration
+	blockP50  []time.Duration
+	sent      int
+	copies    int
+	replyTTLs map[uint8]int
+}
+
+// add pairs the echo requests src sent (outgoing on its link) with the
+// replies it received and records the round trips of one block; it
+// returns how many replies were paired.
+func (r *rttRun) add(frames []stamped, src, dst netip.Addr, sent, copies int) int {
+	if r.replyTTLs == nil {
+		r.replyTTLs = map[uint8]int{}
+	}
+	reqs := map[uint32]time.Time{}
+	var block []time.Duration
+	for _, f := range frames {
+		e, ok := parseEcho(f, src, dst)
+		if !ok {
+			continue
+		}
+		k := uint32(e.id)<<16 | uint32(e.seq)
+		if e.typ == 8 {
+			reqs[k] = e.at
+			continue
+		}
+		if at, ok := reqs[k]; ok {
+			block = append(block, e.at.Sub(at))
+			r.replyTTLs[e.ttl]++
+			delete(reqs, k)
+		}
+	}
+	r.rtt = append(r.rtt, block...)
+	r.blockP50 = append(r.blockP50, quantile(block, 0.5))
+	r.sent += sent
+	r.copies += copies
+	return len(block)
+}
+
+// quantile returns the q-quantile (nearest rank) of v (0 when empty).
+func quantile(v []time.Duration, q float64) time.Duration {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// rttBlocks runs blocks × 2 measurement blocks of echoes, mirroring off
+// and on, alternating which mode goes first, and prints the round-trip
+// percentiles of each mode and their differences. setMirror switches
+// mirroring; ping sends echoes from src to dst and returns how many it
+// sent; srcCap stamps the echoes on src's link, ana the copies.
+func rttBlocks(t *testing.T, what string, blocks, echoes int, src, dst netip.Addr,
+	setMirror func(on bool), ping func(n int) int, srcCap, ana *stampCapture) {
+	off, on := &rttRun{name: "off"}, &rttRun{name: "on"}
+	collect := func() []stamped {
+		var fs []stamped
+		for {
+			select {
+			case f := <-srcCap.frames:
+				fs = append(fs, f)
+			default:
+				return fs
+			}
+		}
+	}
+	measure := func(r *rttRun, mirror bool) {
+		setMirror(mirror)
+		time.Sleep(100 * time.Millisecond) // the mirror start latency is ≈ 1–10 ms
+		srcCap.drain()
+		ana.drain()
+		sent := ping(echoes)
+		time.Sleep(100 * time.Millisecond) // the last replies and copies
+		copies := ana.drain()
+		got := r.add(collect(), src, dst, sent, copies)
+		switch {
+		case got == 0:
+			t.Fatalf("%s, mirroring %s: no echo answered", what, r.name)
+		case mirror && copies == 0:
+			t.Fatalf("%s: mirroring on but no copy reached the analyzer", what)
+		case !mirror && copies != 0:
+			t.Fatalf("%s: mirroring off but %d copies reached the analyzer", what, copies)
+		}
+	}
+	load0 := loadavg()
+	ping(50) // warm-up: ARP, caches; not measured
+	time.Sleep(100 * time.Millisecond)
+	srcCap.drain()
+	for b := 0; b < blocks; b++ {
+		if b%2 == 0 {
+			measure(off, false)
+			measure(on, true)
+		} else {
+			measure(on, true)
+			measure(off, false)
+		}
+	}
+	setMirror(false)
+	fmt.Printf("echo RTT seen by the %s (kernel stamps on its link), %d blocks × %d echoes per mode, load average %s → %s\n",
+		what, blocks, echoes, load0, loadavg())
+	for _, r := range []*rttRun{off, on} {
+		fmt.Printf("  mirroring %-3s: n=%d of %d sent, p50 %s p90 %s p99 %s; analyzer copies %d (%.2f per echo); reply TTLs %v\n",
+			r.name, len(r.rtt), r.sent, us(quantile(r.rtt, 0.5)), us(quantile(r.rtt, 0.9)), us(quantile(r.rtt, 0.99)),
+			r.copies, float64(r.copies)/float64(max(len(r.rtt), 1)), r.replyTTLs)
+	}
+	fmt.Printf("  on − off: p50 %+.1f µs, p90 %+.1f µs, p99 %+.1f µs\n",
+		float64(quantile(on.rtt, 0.5)-quantile(off.rtt, 0.5))/1e3, float64(quantile(on.rtt, 0.9)-quantile(off.rtt, 0.9))/1e3,
+		float64(quantile(on.rtt, 0.99)-quantile(off.rtt, 0.99))/1e3)
+	var diffs []string
+	for i := range off.blockP50 {
+		diffs = append(diffs, fmt.Sprintf("%s/%s", us(off.blockP50[i]), us(on.blockP50[i])))
+	}
+	fmt.Printf("  per block p50 off/on: %s\n", strings.Join(diffs, ", "))
+	if len(off.replyTTLs) != len(on.replyTTLs) {
+		t.Errorf("%s: reply TTLs differ with mirroring on: off %v, on %v", what, off.replyTTLs, on.replyTTLs)
+	}
+	for ttl := range off.replyTTLs {
+		if on.replyTTLs[ttl] == 0 {
+			t.Errorf("%s: reply TTLs differ with mirroring on: off %v, on %v", what, off.replyTTLs, on.replyTTLs)
+		}
+	}
+}
+
+// measureInterfaceRTT: src pings dst through 2/0/0, mirrored both ways
+// (secure-input and secure-output) in the on blocks.
+func measureInterfaceRTT(t *testing.T, blocks, echoes int) {
+	m := newMirrorLab(t)
+	m.Start()
+	m.configureForwarding()
+	m.ping(1, "a0")
+	m.ssh("mirror-enable\nconfigure terminal\n" +
+		"interface gigabitEthernet 2/0/2\n ip analyzer\n exit\n" +
+		"secure ip policy-list " + mirPolicy + "\n mirror analyzer-ip-address " + mirAnalyzer + " analyzer-udp-port 30030 mirror-identifier 16\n exit\n")
+	src, dst := netip.MustParseAddr(mirSrc), netip.MustParseAddr(mirDst)
+	srcCap := startStampCapture(t, m.src, "eth0", true, func(f []byte) bool { _, ok := parseEcho(stamped{data: f}, src, dst); return ok })
+	ana := startStampCapture(t, m.analyzer, "eth0", false, isJmirror)
+	s := startCLISession(t, m.Lab)
+	for _, line := range []string{"terminal length 0", "mirror-enable", "configure terminal", "interface gigabitEthernet 2/0/0"} {
+		s.run(line)
+	}
+	mirrored := false
+	setMirror := func(on bool) {
+		if on == mirrored {
+			return
+		}
+		no := "no "
+		if on {
+			no = ""
+		}
+		s.run(no + "ip policy secure-input " + mirPolicy)
+		s.run(no + "ip policy secure-output " + mirPolicy)
+		mirrored = on
+	}
+	ping := func(n int) int {
+		out, err := m.In(m.src, "ping", "-n", "-q", "-i", "0.002", "-W", "1", "-c", strconv.Itoa(n), mirDst)
+		if err != nil && !strings.Contains(out, "received") {
+			m.fatalf("ping: %v\n%s", err, out)
+		}
+		return n
+	}
+	rttBlocks(t, "source behind mirrored gigabitEthernet 2/0/0", blocks, echoes, src, dst, setMirror, ping, srcCap, ana)
+}
+
+// measureSubscriberRTT: the PPPoE subscriber (the emulator) pings dst, one
+// echo every ≈ 2 ms after the previous reply; the on blocks have the CLI
+// trigger `mirror username` for it (applied to the logged-in session).
+func measureSubscriberRTT(t *testing.T, blocks, echoes int) {
+	s := newSubLab(t)
+	s.Start()
+	s.configure()
+	sess, _ := s.login(subCLI, "pw1", 9)
+	src, dst := sess.Address(), netip.MustParseAddr(mirDst)
+	srcCap := startStampCapture(t, s.src, "eth0", true, func(f []byte) bool { _, ok := parseEcho(stamped{data: f}, src, dst); return ok })
+	ana := startStampCapture(t, s.analyzer, "eth0", false, isJmirror)
+	c := startCLISession(t, s.Lab)
+	for _, line := range []string{"terminal length 0", "mirror-enable", "configure terminal"} {
+		c.run(line)
+	}
+	mirrored := false
+	setMirror := func(on bool) {
+		if on == mirrored {
+			return
+		}
+		no := "no "
+		if on {
+			no = ""
+		}
+		c.run(no + "mirror username " + subCLI + " ip secure-policy-list " + subPolicy)
+		mirrored = on
+	}
+	seq := uint16(0)
+	ping := func(n int) int {
+		sent := 0
+		for i := 0; i < n; i++ {
+			seq++
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			err := sess.Ping(ctx, dst, seq)
+			cancel()
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) { // a lost echo only times out
+				s.fatalf("ping through the session: %v", err)
+			}
+			sent++
+			time.Sleep(2 * time.Millisecond)
+		}
+		return sent
+	}
+	rttBlocks(t, "PPPoE subscriber "+subCLI, blocks, echoes, src, dst, setMirror, ping, srcCap, ana)
 }

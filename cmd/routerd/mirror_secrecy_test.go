@@ -69,7 +69,20 @@ func treeRouter(t *testing.T) *router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := firmware.NewLogHandler(io.Discard, firmware.LogOptions{})
+	r, _ := newTestRouter(t, store, io.Discard)
+	if err := r.mirror.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.mirror.Stop)
+	return r
+}
+
+// newTestRouter is newRouter's router on a board without data ports and
+// on store, with a log handler that writes to console and to the flash
+// system log of store; it returns the router and the log handler.
+func newTestRouter(t *testing.T, store *flash.Dir, console io.Writer) (*router, *firmware.LogHandler) {
+	t.Helper()
+	logs := firmware.NewLogHandler(console, firmware.LogOptions{})
 	t.Cleanup(func() { logs.Close() })
 	if err := logs.AttachFlash(store); err != nil {
 		t.Fatal(err)
@@ -79,11 +92,7 @@ func treeRouter(t *testing.T) *router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.mirror.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.mirror.Stop)
-	return r
+	return r, logs
 }
 
 // walked is what a walk of the tree saw in one mode.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erxos/erx/board"
 	"github.com/erxos/erx/cli"
-	"github.com/erxos/erx/firmware"
 	"github.com/erxos/erx/firmware/flash"
 	"github.com/erxos/erx/mirror"
 )
@@ -68,16 +65,7 @@ func TestMirrorStoreErrorsOnlyInSecureLog(t *testing.T) {
 				t.Fatal(err)
 			}
 			console := &lockedBuffer{}
-			logs := firmware.NewLogHandler(console, firmware.LogOptions{})
-			t.Cleanup(func() { logs.Close() })
-			if err := logs.AttachFlash(store); err != nil {
-				t.Fatal(err)
-			}
-			b := &board.Board{Name: board.Host, Model: "E320-TEST", Slots: []board.Slot{{Number: 0, Type: "SRP-320", State: "online"}}}
-			r, err := newRouter(b, store, "127.0.0.1:0", logs, slog.New(logs), time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, logs := newTestRouter(t, store, console)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := logs.Sync(ctx); err != nil {

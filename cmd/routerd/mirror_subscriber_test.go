@@ -80,15 +80,8 @@ sub2@erx.test Cleartext-Password := "pw2"
 	ERX-Med-Ip-Address = 172.16.9.9,
 	ERX-Med-Port-Number = 30030
 ` + strings.Join(extraUsers, "\n")})
-	// The router talks RADIUS over its management port; the server is on
-	// this process's loopback: relay from the client namespace.
-	lab.UDPRelay(t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1812), fr.AuthAddr)
-	lab.UDPRelay(t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1813), fr.AcctAddr)
-	var link pppoetest.Link
-	if err := lab.InNetns(m.src, func() (err error) { link, err = pppoetest.OpenPacket("eth0"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	emu := pppoetest.NewEmulator(link)
+	m.relayRADIUS(fr)
+	emu := pppoetest.NewEmulator(openPacket(t, m.src))
 	t.Cleanup(func() { emu.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
@@ -105,7 +98,22 @@ func (s *subLab) configure() {
 		"radius dynamic-request server " + lab.ClientAddr + "\n key " + coaSecret + "\n exit\n" +
 		"aaa authentication ppp default radius\n" +
 		"aaa accounting ppp default radius\n")
-	s.ssh("mirror-enable\nconfigure terminal\n" +
+	s.configureSubPolicy()
+}
+
+// relayRADIUS relays the RADIUS authentication and accounting requests
+// that the router sends over its management port to the client
+// namespace's address on to fr, on this process's loopback.
+func (m *mirrorLab) relayRADIUS(fr *radiustest.FreeRADIUS) {
+	lab.UDPRelay(m.t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1812), fr.AuthAddr)
+	lab.UDPRelay(m.t, m.Client, netip.AddrPortFrom(netip.MustParseAddr(lab.ClientAddr), 1813), fr.AcctAddr)
+}
+
+// configureSubPolicy makes 2/0/2 an analyzer port and configures the
+// secure policy list subPolicy that RADIUS attaches to subscribers
+// (mirroring to mirAnalyzer port 30030, mirror identifier 17).
+func (m *mirrorLab) configureSubPolicy() {
+	m.ssh("mirror-enable\nconfigure terminal\n" +
 		"interface gigabitEthernet 2/0/2\n ip analyzer\n exit\n" +
 		"secure ip policy-list " + subPolicy + "\n mirror analyzer-ip-address " + mirAnalyzer + " analyzer-udp-port 30030 mirror-identifier 17\n exit\n")
 }

@@ -90,16 +90,10 @@ func TestLabSubscriberConfigRoundTrip(t *testing.T) {
 	a.Stop()
 
 	b := replayShown(t, ports, first)
-	lab.Run(t, "ip", "netns", "exec", b.Neighbours[0], "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 
 	// The replayed router serves a subscriber: local CHAP, an address
 	// from the pool.
-	var link pppoetest.Link
-	if err := lab.InNetns(b.Neighbours[0], func() (err error) { link, err = pppoetest.OpenPacket("eth0"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	emu := pppoetest.NewEmulator(link)
-	t.Cleanup(func() { emu.Close() })
+	emu := neighbourEmulator(t, b.Neighbours[0])
 	ctx, cancel := context.WithTimeout(context.Background(), loginLimit)
 	defer cancel()
 	s, err := emu.DialPPPoE(ctx, pppoetest.PPPoEConfig{MAC: pppoetest.MAC{2, 0x5b, 0, 0, 2, 1}, User: "pppuser",
@@ -123,4 +117,25 @@ func TestLabSubscriberConfigRoundTrip(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openPacket opens an AF_PACKET link on eth0 of namespace ns.
+func openPacket(t *testing.T, ns string) pppoetest.Link {
+	t.Helper()
+	var link pppoetest.Link
+	if err := lab.InNetns(ns, func() (err error) { link, err = pppoetest.OpenPacket("eth0"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// neighbourEmulator is a PPPoE subscriber emulator on eth0 of neighbour
+// namespace ns, with IPv6 off in ns (no kernel traffic of its own on
+// the subscribers' wire); it is closed when the test ends.
+func neighbourEmulator(t *testing.T, ns string) *pppoetest.Emulator {
+	t.Helper()
+	lab.Run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+	emu := pppoetest.NewEmulator(openPacket(t, ns))
+	t.Cleanup(func() { emu.Close() })
+	return emu
 }

@@ -320,10 +320,11 @@ func (l *Lab) WaitForwarding(ns, dst string) {
 
 // SSHUser runs command lines on the router as user, logging in with a
 // password (for users other than the seeded administrator, e.g. one at a
-// lower privilege level).
+// lower privilege level, or one that RADIUS authenticates); a wrong
+// password fails at the first prompt.
 func (l *Lab) SSHUser(user, password, lines string) (string, error) {
 	args := []string{"netns", "exec", l.Client, "sshpass", "-p", password, "ssh"}
 	args = append(args, sshOpts...)
-	args = append(args, "-o", "PubkeyAuthentication=no", user+"@"+RouterAddr, lines)
+	args = append(args, "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1", user+"@"+RouterAddr, lines)
 	return l.ip(args)
 }

@@ -15,7 +15,14 @@ import (
 // mirroring commands over e, and a fixed clock.
 func newInterp(t *testing.T, e *mirror.Engine) *cli.Interpreter {
 	t.Helper()
-	in, err := cli.New(cli.Options{System: system{}, Committer: &committer{}, Now: func() time.Time { return time.Unix(0, 0) }})
+	return newInterpOptions(t, e, cli.Options{System: system{}, Committer: &committer{}, Now: func() time.Time { return time.Unix(0, 0) }})
+}
+
+// newInterpOptions is a real interpreter with options opts, an interface
+// command and the mirroring commands over e.
+func newInterpOptions(t *testing.T, e *mirror.Engine, opts cli.Options) *cli.Interpreter {
+	t.Helper()
+	in, err := cli.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

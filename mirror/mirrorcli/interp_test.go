@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/erxos/erx/cli"
-	"github.com/erxos/erx/cli/command"
 )
 
 type system struct{}
@@ -36,21 +35,7 @@ func (c *committer) Commit(b []byte) error {
 func TestWithInterpreter(t *testing.T) {
 	_, e := setup(t) // engine only; a fresh interpreter below
 	com := &committer{}
-	in, err := cli.New(cli.Options{System: system{}, Committer: com})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = in.Tree().Register(&command.Command{Syntax: "interface <if:interface>", Modes: []command.Mode{command.Config}, Privilege: 10,
-		Run: func(ctx *command.Context, req *command.Request) error {
-			ctx.EnterMode(command.ConfigIf, req.Interface("if"))
-			return nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Register(in, e); err != nil {
-		t.Fatal(err)
-	}
+	in := newInterpOptions(t, e, cli.Options{System: system{}, Committer: com})
 	s := in.NewSession(cli.SessionOptions{User: "li-operator", Privilege: 15})
 	var out bytes.Buffer
 	script := strings.Join([]string{

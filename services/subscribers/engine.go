@@ -1538,20 +1538,9 @@ func (e *Engine) Logout(q Query, cause subscriber.Cause) int {
 // PPPoESessions returns the PPPoE discovery sessions of every access
 // interface (`show pppoe sessions`), by interface.
 func (e *Engine) PPPoESessions() map[string][]*pppoe.Session {
-	e.mu.Lock()
-	accs := make([]*access, 0, len(e.access))
-	for _, a := range e.access {
-		accs = append(accs, a)
-	}
-	e.mu.Unlock()
 	out := map[string][]*pppoe.Session{}
-	for _, a := range accs {
-		a.mu.Lock()
-		pe := a.pppoe
-		a.mu.Unlock()
-		if pe != nil {
-			out[a.name] = pe.Sessions()
-		}
+	for name, pe := range e.pppoeEngines() {
+		out[name] = pe.Sessions()
 	}
 	return out
 }

@@ -147,14 +147,21 @@ func ctx(t *testing.T) context.Context {
 
 func (r *rig) next(want EventType) Event {
 	r.t.Helper()
+	return nextEvent(r.t, r.events, want)
+}
+
+// nextEvent returns the next event on events, failing the test if it is
+// not of type want or none comes within 20 seconds (a hang guard only).
+func nextEvent(t testing.TB, events <-chan Event, want EventType) Event {
+	t.Helper()
 	select {
-	case ev := <-r.events:
+	case ev := <-events:
 		if ev.Type != want {
-			r.t.Fatalf("got event %v, want %v", ev.Type, want)
+			t.Fatalf("got event %v, want %v", ev.Type, want)
 		}
 		return ev
 	case <-time.After(20 * time.Second):
-		r.t.Fatalf("no %v event", want)
+		t.Fatalf("no %v event", want)
 	}
 	return Event{}
 }

@@ -213,19 +213,7 @@ bob Cleartext-Password := "hunter2"
 
 	t.Run("udhcpc", func(t *testing.T) {
 		dir := t.TempDir()
-		script := filepath.Join(dir, "udhcpc.sh")
-		must(t, os.WriteFile(script, []byte(`#!/bin/sh
-case "$1" in
-bound|renew)
-	ip addr flush dev "$interface"
-	ip addr add "$ip/$subnet" dev "$interface"
-	ip route replace default via "$router" dev "$interface"
-	;;
-deconfig)
-	ip addr flush dev "$interface"
-	;;
-esac
-`), 0o755))
+		script := netns.UdhcpcScript(t, dir)
 		out, err := exec.CommandContext(ctx, "ip", "netns", "exec", subNS, "udhcpc", "-i", hs, "-n", "-q", "-f",
 			"-t", "5", "-T", "2", "-s", script).CombinedOutput()
 		if err != nil {

@@ -131,16 +131,7 @@ func (r *ipoeRig) stop() {
 
 func (r *ipoeRig) next(want EventType) Event {
 	r.t.Helper()
-	select {
-	case ev := <-r.events:
-		if ev.Type != want {
-			r.t.Fatalf("got event %v, want %v", ev.Type, want)
-		}
-		return ev
-	case <-time.After(20 * time.Second): // hang guard only
-		r.t.Fatalf("no %v event", want)
-	}
-	return Event{}
+	return nextEvent(r.t, r.events, want)
 }
 
 // udp builds an Ethernet/IPv4/UDP frame with payload bytes of data; its

@@ -81,16 +81,7 @@ func BenchmarkSubscribers(b *testing.B) {
 	prof0 := profileSplit()
 
 	// (b)+(c) Log everyone in, closed loop, and time it.
-	if f := os.Getenv("ERX_BENCH_CPUPROFILE"); f != "" {
-		out, err := os.Create(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer out.Close()
-		if err := pprof.StartCPUProfile(out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	startCPUProfile(b, "ERX_BENCH_CPUPROFILE")
 	start := time.Now()
 	ru0 := rusage()
 	progress := make(chan struct{})
@@ -129,16 +120,7 @@ func BenchmarkSubscribers(b *testing.B) {
 	}
 
 	// Hold them: keepalives running, nothing else.
-	if f := os.Getenv("ERX_BENCH_HOLDPROFILE"); f != "" {
-		out, err := os.Create(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer out.Close()
-		if err := pprof.StartCPUProfile(out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	startCPUProfile(b, "ERX_BENCH_HOLDPROFILE")
 	ru1 := rusage()
 	time.Sleep(hold)
 	holdCPU := rusage() - ru1
@@ -284,4 +266,22 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return v
 	}
 	return def
+}
+
+// startCPUProfile starts a CPU profile into the file that environment
+// variable env names, if it is set (pprof.StopCPUProfile ends it); the
+// file is closed when the benchmark ends.
+func startCPUProfile(b *testing.B, env string) {
+	f := os.Getenv(env)
+	if f == "" {
+		return
+	}
+	out, err := os.Create(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { out.Close() })
+	if err := pprof.StartCPUProfile(out); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -580,13 +580,8 @@ func TestResumeLeasesRetry(t *testing.T) {
 	h := newHarness(t, nil)
 	h.dora(cliMAC)
 	h.event(EventBound)
-	h.srv.Close()
-	h.pool = &pool.Server{}
-	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
-		t.Fatal(err)
-	}
 	a := &flakyAuth{fails: 2, calls: make(chan struct{}, 8)}
-	h.start(func(c *Config) { c.Authenticator = a })
+	h.restart(func(c *Config) { c.Authenticator = a })
 	h.srv.ResumeLeases(nil)
 	for i := range 2 {
 		select {
@@ -604,13 +599,8 @@ func TestResumeLeasesRetry(t *testing.T) {
 	}
 
 	// Unanswered until the lease expires: dropped, the client starts over.
-	h.srv.Close()
-	h.pool = &pool.Server{}
-	if err := h.pool.AddRange("ipoe", mp("10.2.0.100"), mp("10.2.0.199")); err != nil {
-		t.Fatal(err)
-	}
 	a = &flakyAuth{fails: 1 << 30, calls: make(chan struct{}, 1<<10)}
-	h.start(func(c *Config) { c.Authenticator = a })
+	h.restart(func(c *Config) { c.Authenticator = a })
 	h.srv.ResumeLeases(nil)
 	<-a.calls
 	h.clk.Advance(2 * time.Hour)

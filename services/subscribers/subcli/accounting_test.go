@@ -10,6 +10,7 @@ import (
 	"layeh.com/radius/rfc2866"
 
 	"github.com/erxos/erx/aaa/radiustest"
+	"github.com/erxos/erx/cli"
 	"github.com/erxos/erx/services/access/pppoetest"
 	"github.com/erxos/erx/services/subscribers"
 )
@@ -23,11 +24,6 @@ func TestAccountingOnOff(t *testing.T) {
 	r, s, rad := newAcctRig(t, "aaa authentication ppp default radius")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	session := func(n byte) {
-		t.Helper()
-		ses := r.login(ctx, t, n)
-		r.logout(ctx, t, ses)
-	}
 	// waitAcct waits until the fake server holds n records (more could
 	// only come later: the check after a session without accounting
 	// relies on the next step's records arriving in order).
@@ -55,7 +51,7 @@ func TestAccountingOnOff(t *testing.T) {
 				t.Fatalf("%s:\n%s", step.cmd, out)
 			}
 		}
-		session(byte(i + 1))
+		r.logout(ctx, t, r.login(ctx, t, byte(i+1)))
 		waitAcct(step.recs)
 	}
 	recs := rad.Accounting()
