@@ -75,6 +75,7 @@ func benchCases(tx string) []benchCase {
 
 type benchLab struct {
 	t                      testing.TB
+	anaMTU                 int // ERX_BENCH_ANALYZER_MTU, 0 for the default
 	src, rtr, dst, ana     string
 	sa, ra, rb, db, rc, dc string
 	routerMAC, srcMAC      [6]byte
@@ -147,6 +148,15 @@ func newBenchLab(b *testing.B) *benchLab {
 	} {
 		run(b, append([]string{"ip", "netns", "exec", c[0]}, c[1:]...)...)
 	}
+	// ERX_BENCH_ANALYZER_MTU raises the analyzer link's MTU (both ends), so
+	// that a jmirror copy of a 1500-byte packet (1522 bytes of IP) leaves
+	// whole instead of as two fragments, as on an analyzer link sized for it.
+	if mtu := benchlab.EnvInt("ERX_BENCH_ANALYZER_MTU", 0); mtu > 0 {
+		m := fmt.Sprint(mtu)
+		run(b, "ip", "-n", l.rtr, "link", "set", l.rc, "mtu", m)
+		run(b, "ip", "-n", l.ana, "link", "set", l.dc, "mtu", m)
+		l.anaMTU = mtu
+	}
 	// trafgen aborts with EAGAIN when the socket send buffer fills.
 	exec.Command("ip", "netns", "exec", l.src, "sysctl", "-qw", "net.core.wmem_default=4194304").Run()
 	l.routerMAC = l.mac(l.rtr, l.ra)
@@ -194,6 +204,14 @@ func (l *benchLab) kernelUp(mirred bool) func() {
 	}
 }
 
+// setAnalyzerMTU gives the analyzer interface the link's raised MTU, if any.
+func (l *benchLab) setAnalyzerMTU(e *linecard.Engine) error {
+	if l.anaMTU == 0 {
+		return nil
+	}
+	return e.SetMTU("c", l.anaMTU)
+}
+
 // erxUp starts erx in rtr for case c; it returns the engine, the ingress
 // port and the teardown.
 func (l *benchLab) erxUp(c benchCase) (*linecard.Engine, *afpacket.Port, func()) {
@@ -233,6 +251,7 @@ func (l *benchLab) erxUp(c benchCase) (*linecard.Engine, *afpacket.Port, func())
 		e.AddStaticARP("b", netip.MustParseAddr("10.81.2.2"), l.dstMAC),
 		e.AddStaticARP("c", netip.MustParseAddr("10.81.3.2"), l.anaMAC),
 		e.SetAnalyzer("c", true),
+		l.setAnalyzerMTU(e),
 	} {
 		if err != nil {
 			t.Fatal(err)
