@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -370,4 +371,40 @@ func TestReconfigureUnderTraffic(t *testing.T) {
 		t.Fatalf("%d of %d originals forwarded", len(fwd), total)
 	}
 	t.Logf("%d copies reached the analyzer", copies.Load())
+}
+
+// TestDefaultAnalyzerFollowsLink: the default analyzer's carrier, polled by
+// the line card, reaches the engine by itself (FIBRoutes.WatchRoutes over
+// linecard.WatchLinks): the policy turns unreachable when the link drops
+// and reachable again when it returns, with no configuration change.
+func TestDefaultAnalyzerFollowsLink(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	l := newLab(t)
+	defer l.stop()
+	must(t, l.m.SetDefaultAnalyzer("ge-2", who))
+	must(t, l.m.CreatePolicy("default", "LI-1", who))
+	// No route to 203.0.113.9: only the default analyzer reaches it, via
+	// its static ARP entry 192.0.2.9.
+	must(t, l.m.SetRule("LI-1", mirror.Rule{Analyzer: netip.MustParseAddr("203.0.113.9"), Port: 30030, MirrorID: 16, HasMirrorID: true}, who))
+	must(t, l.m.Attach("default", "ge-0", mirror.Input, "LI-1", who))
+	wait := func(reachable bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ps, err := l.m.Policies("LI-1")
+			must(t, err)
+			if ps[0].Reachable == reachable {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("policy still reachable=%v (%q) 20 s after the link change", ps[0].Reachable, ps[0].Unreachable)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait(true)
+	l.r[2].SetCarrier(false)
+	wait(false)
+	l.r[2].SetCarrier(true)
+	wait(true)
 }

@@ -72,11 +72,35 @@ type linkWatcher interface {
 
 // WatchRoutes implements RouteWatcher for the changes the data plane
 // reports by itself: a port's carrier going up or down (a default analyzer
-// whose link drops, or returns). Configuration changes reach the engine
+// whose link drops, or returns). changed runs on a goroutine of its own,
+// never on the line card's timer goroutine (it takes the engine's lock,
+// which flash writes hold), and changes that arrive while it runs are
+// folded into one more call. Configuration changes reach the engine
 // through Engine.RoutesChanged from the CLI glue.
 func (f FIBRoutes) WatchRoutes(changed func()) (cancel func()) {
-	if w, ok := f.Source.(linkWatcher); ok {
-		return w.WatchLinks(changed)
+	w, ok := f.Source.(linkWatcher)
+	if !ok {
+		return func() {}
 	}
-	return func() {}
+	kick, done := make(chan struct{}, 1), make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-kick:
+				changed()
+			case <-done:
+				return
+			}
+		}
+	}()
+	stop := w.WatchLinks(func() {
+		select {
+		case kick <- struct{}{}:
+		default: // a call is pending already
+		}
+	})
+	return func() {
+		stop()
+		close(done)
+	}
 }

@@ -106,18 +106,15 @@ func dataPlaneTuning(ncpu int, override string) (linecard.Config, int, error) {
 	return linecard.Config{WorkerCPUs: cpus, WorkerNice: dataPlaneNice}, len(cpus), nil
 }
 
-// runDataPlane forwards until ctx ends (shutdown), then stops the workers
-// and closes the ports, which gives the kernel back their MAC addresses
-// (afpacket.Config.ShadowMAC).
-func runDataPlane(ctx context.Context, e *linecard.Engine, ports []*afpacket.Port) error {
+// runDataPlane forwards until ctx ends, then stops the workers; the ports
+// stay open for the control lane until every service has stopped
+// (router.run closes them).
+func runDataPlane(ctx context.Context, e *linecard.Engine) error {
 	if err := e.Start(); err != nil && !errors.Is(err, linecard.ErrRunning) {
 		return fmt.Errorf("line card: %w", err)
 	}
 	<-ctx.Done()
 	e.Stop()
-	for _, p := range ports {
-		p.Close()
-	}
 	return ctx.Err()
 }
 

@@ -465,10 +465,8 @@ func measureCoALatency(t *testing.T, cycles int) {
 // frames first and the copies after them in the same transmit call. What
 // an original does pay is the encode of its own copy (the ingress copy is
 // built in frame before the route lookup, the egress copy in emit before
-// the frame is queued), and flush walks the ports in index order, so a
-// copy for an analyzer port with a lower index than the original's egress
-// port is transmitted before that original. In this lab the analyzer is
-// the last port (2/0/2), so every original leaves first.
+// the frame is queued). Ports that carry only copies are handed their
+// batch after every port with originals (TestTapOriginalsLeaveFirst).
 
 // echoFrame is an ICMP echo request or reply on the source's link
 // (Ethernet or PPPoE session), stamped by the kernel.

@@ -38,7 +38,7 @@ type router struct {
 
 	users    *local.Users
 	linecard *linecard.Engine
-	ports    []*afpacket.Port // the line card's data ports, closed at shutdown
+	ports    []*afpacket.Port // the line card's data ports, closed after every service stopped
 	mirror   *mirror.Engine
 	subs     *subscribers.Engine
 	prober   *lccli.PuntProber
@@ -228,7 +228,7 @@ func (r *router) run(ctx context.Context) error {
 	m := r.board.Management
 	svcs := []firmware.Service{
 		{Name: "sshd", Run: r.ssh.ListenAndServe},
-		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard, r.ports) }},
+		{Name: "linecard", Run: func(ctx context.Context) error { return runDataPlane(ctx, r.linecard) }},
 		{Name: "mirror", Run: r.runMirror},
 		{Name: "subscribers", Run: func(ctx context.Context) error { <-ctx.Done(); return r.subs.Close() }},
 	}
@@ -243,7 +243,15 @@ func (r *router) run(ctx context.Context) error {
 		}
 	}
 	r.log.Info(fmt.Sprintf("%s on board %s: up in %s", r.release.File(), r.board.Name, time.Since(r.booted).Round(time.Millisecond)))
-	return sup.Run(ctx)
+	err := sup.Run(ctx)
+	// Every service has returned: nothing transmits any more (the
+	// subscribers' PADTs at shutdown go through the line card's control
+	// lane), so the data ports can close and give the kernel its MAC
+	// addresses back.
+	for _, p := range r.ports {
+		p.Close()
+	}
+	return err
 }
 
 // Identity implements cli.System.

@@ -355,16 +355,16 @@ func (e *Engine) publishIfaceLocked(ifc *iface) {
 		}
 		tbl = grown
 	}
+	if ifc.kind == Physical {
+		ifc.port.phys = ifc
+	}
+	e.applyAnalyzerLocked(ifc) // before the interface is visible to workers
 	tbl = tbl[:ifc.index+1]
 	tbl[ifc.index].Store(ifc) // beyond the length workers see until the Store below
 	e.ifaces.Store(&tbl)
 	if ifc.resolvesNeighbors() {
 		e.setTimedLocked(ifc, true)
 	}
-	if ifc.kind == Physical {
-		ifc.port.phys = ifc
-	}
-	e.applyAnalyzerLocked(ifc) // before the interface is visible to workers
 	if ifc.kind == VLANSub {
 		ifc.port.vlans[ifc.vlan].Store(ifc)
 	}

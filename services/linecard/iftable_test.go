@@ -32,16 +32,25 @@ func TestSubscriberPublishedComplete(t *testing.T) {
 			var stop atomic.Bool
 			var incomplete atomic.Int64
 			var wg sync.WaitGroup
+			var seen atomic.Int64 // subscriber interfaces met while logins ran
+			running := make(chan struct{})
 			wg.Go(func() {
-				for !stop.Load() {
+				for pass := 0; !stop.Load(); pass++ {
+					if pass == 1 {
+						close(running)
+					}
 					for i := range *l.e.ifaces.Load() {
 						ifc := l.e.ifaceByIndex(uint32(i))
-						if ifc != nil && !ifc.resolvesNeighbors() && (!tc.check(ifc) || !ifc.canSend()) {
-							incomplete.Add(1)
+						if ifc != nil && !ifc.resolvesNeighbors() {
+							seen.Add(1)
+							if !tc.check(ifc) || !ifc.canSend() {
+								incomplete.Add(1)
+							}
 						}
 					}
 				}
 			})
+			<-running // the reader walks the table while the logins run
 			for i := range 100 {
 				must(t, tc.login(l.e, i))
 			}
@@ -49,6 +58,9 @@ func TestSubscriberPublishedComplete(t *testing.T) {
 			wg.Wait()
 			if n := incomplete.Load(); n != 0 {
 				t.Errorf("%d incomplete subscriber interfaces seen in the index table", n)
+			}
+			if seen.Load() == 0 {
+				t.Error("the reader never met a subscriber interface: the test checked nothing")
 			}
 		})
 	}

@@ -178,9 +178,10 @@ func (w *worker) process(n int) {
 // flush transmits the batch's frames, one transmit call per port: the
 // forwarded frames first, then the mirror copies, so that a full transmit
 // ring refuses copies (counted in the secret MirrorSendErrors) before it
-// refuses any original (DropTxError). Ports that carry only copies (the
-// analyzer's) go after every port with originals, so no original waits
-// for a copy's transmit call, whatever the port order.
+// refuses any original (DropTxError). Ports that carry only copies (a
+// dedicated analyzer port) go after every port with originals, whatever
+// the port order; a port carrying both sends its copies right after its
+// own originals, in the same call.
 func (w *worker) flush() {
 	w.fragUsed = 0
 	w.copyUsed = 0

@@ -657,7 +657,13 @@ func (p *Port) Close() error {
 	p.closed = true
 	var errs []error
 	if p.shadow {
-		errs = append(errs, p.setKernelMAC(p.mac), setLinkAlias(p.ifindex, ""))
+		// The alias goes only once the address is back: while the kernel
+		// still has the shadow, the next Open needs it.
+		if err := p.setKernelMAC(p.mac); err != nil {
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, setLinkAlias(p.ifindex, ""))
+		}
 	}
 	for _, q := range p.queues {
 		q.closed.Store(true)
