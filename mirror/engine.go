@@ -100,7 +100,7 @@ type Engine struct {
 	bindings  map[bindingKey]binding    // mirrors in force (target bound to policy)
 	reach     map[string]reachability   // last analyzer state per policy
 	taps      map[tapKey]tapState       // taps attached in the data plane
-	analyzers map[analyzerKey]*analyzer // running analyzer queues
+	analyzers map[analyzerKey]*analyzer // running analyzer deliveries
 	tapErr    map[tapKey]string         // last SetTap error, to log once
 	cancelSub func()
 

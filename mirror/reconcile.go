@@ -179,7 +179,7 @@ func (e *Engine) reachLocked(p *policy, cache *reconcileCache) reachability {
 	return reachability{ok: true, route: r}
 }
 
-// reconcileLocked brings the bindings, taps and analyzer queues in line
+// reconcileLocked brings the bindings, taps and analyzer deliveries in line
 // with the state, logging every start, stop and analyzer change. why is
 // the reason given to mirrors that stop.
 func (e *Engine) reconcileLocked(why string) {
