@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/internal/syncbuf"
 	"golang.org/x/sys/unix"
 )
 
@@ -101,7 +102,7 @@ func TestLoadModules(t *testing.T) {
 		}
 		return nil
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	err := loadModules(list, slog.New(slog.NewTextHandler(&logs, nil)), fake)
 	if want := "virtio.ko virtio_ring.ko virtio_pci.ko virtio_net.ko"; strings.Join(loaded, " ") != want {
 		t.Fatalf("loaded %v, want %v", loaded, want)
@@ -122,7 +123,7 @@ func TestApplySysctls(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "net/ipv4/conf/all"), 0o755)
 	os.WriteFile(filepath.Join(root, "net/ipv4/ip_forward"), []byte("1\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "net/ipv4/conf/all/arp_ignore"), []byte("0\n"), 0o644)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	err := applySysctls(root, []Sysctl{
 		{"net.ipv4.ip_forward", "0"},
 		{"net.ipv4.conf.all.arp_ignore", "1"},

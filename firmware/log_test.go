@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 var fixed = time.Date(2026, 11, 27, 20, 1, 2, 0, time.UTC)
@@ -32,7 +33,7 @@ func TestLogFormat(t *testing.T) {
 		{"debug hidden", func(l *slog.Logger) { l.Debug("x") }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var b syncBuffer
+			var b syncbuf.Buffer
 			h := NewLogHandler(&b, LogOptions{Now: func() time.Time { return fixed }})
 			defer h.Close()
 			l := slog.New(h)
@@ -55,7 +56,7 @@ func (f timeFixer) WithAttrs(a []slog.Attr) slog.Handler { return timeFixer{f.Ha
 func (f timeFixer) WithGroup(n string) slog.Handler      { return timeFixer{f.Handler.WithGroup(n)} }
 
 func TestLogFlashLateAttachAndRotation(t *testing.T) {
-	var console syncBuffer
+	var console syncbuf.Buffer
 	h := NewLogHandler(&console, LogOptions{MaxSize: 300, QueueLines: 4})
 	l := slog.New(h)
 	// Before the flash exists: 4 lines queue, the rest are dropped.
@@ -116,7 +117,7 @@ func TestLogSlowFlashDoesNotBlock(t *testing.T) {
 	}
 	p, _ := d.FullPath(LogFile)
 	os.MkdirAll(p, 0o755)
-	h := NewLogHandler(&syncBuffer{}, LogOptions{QueueLines: 2})
+	h := NewLogHandler(&syncbuf.Buffer{}, LogOptions{QueueLines: 2})
 	defer h.Close()
 	h.AttachFlash(d)
 	l := slog.New(h)
@@ -132,7 +133,7 @@ func TestLogSlowFlashDoesNotBlock(t *testing.T) {
 }
 
 func TestLogConcurrent(t *testing.T) {
-	h := NewLogHandler(&syncBuffer{}, LogOptions{MaxSize: 4096, QueueLines: 16})
+	h := NewLogHandler(&syncbuf.Buffer{}, LogOptions{MaxSize: 4096, QueueLines: 16})
 	defer h.Close()
 	d, err := flash.Open(t.TempDir())
 	if err != nil {

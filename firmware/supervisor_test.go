@@ -1,17 +1,17 @@
 package firmware
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -21,27 +21,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSupervisorRestartsFailuresAndPanics(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	var console syncBuffer
+	var console syncbuf.Buffer
 	log := slog.New(NewLogHandler(&console, LogOptions{}))
 	s := NewSupervisor(log)
 	s.SetBackoff(time.Millisecond, 4*time.Millisecond)
@@ -117,7 +99,7 @@ func TestSupervisorRestartsFailuresAndPanics(t *testing.T) {
 
 func TestSupervisorServiceReturningNilIsRestarted(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	s := NewSupervisor(slog.New(slog.NewTextHandler(&syncBuffer{}, nil)))
+	s := NewSupervisor(slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil)))
 	s.SetBackoff(time.Millisecond, time.Millisecond)
 	var n atomic.Int32
 	ctx, cancel := context.WithCancel(context.Background())

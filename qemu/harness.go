@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // consoleTailBytes is how much of the console a failure message quotes.
@@ -26,7 +28,7 @@ type VM struct {
 	Config Config
 
 	cmd     *exec.Cmd
-	stderr  lockedBuffer
+	stderr  syncbuf.Buffer
 	done    chan struct{}
 	waitErr error
 	stop    sync.Once
@@ -134,12 +136,11 @@ func (vm *VM) ConsoleTail(n int) string {
 }
 
 func (vm *VM) qemuStderr() string {
-	vm.stderr.mu.Lock()
-	defer vm.stderr.mu.Unlock()
-	if vm.stderr.b.Len() == 0 {
+	s := vm.stderr.String()
+	if s == "" {
 		return ""
 	}
-	return "\n[qemu stderr]\n" + vm.stderr.b.String()
+	return "\n[qemu stderr]\n" + s
 }
 
 // consoleTail returns the last n bytes of s, starting at a line boundary

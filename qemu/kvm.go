@@ -1,12 +1,14 @@
 package qemu
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // kvmProbeTime bounds the KVM probe. A working KVM prints the kernel's
@@ -43,7 +45,7 @@ func probeKVM(ctx context.Context, binary, kernel string) bool {
 	f.Close()
 	ctx, cancel := context.WithTimeout(ctx, kvmProbeTime)
 	defer cancel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	cmd := exec.CommandContext(ctx, binary, "-accel", "kvm", "-cpu", "host", "-m", "128",
 		"-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
 		"-kernel", kernel, "-append", "console=ttyS0 panic=-1 earlyprintk=ttyS0")
@@ -58,9 +60,9 @@ func probeKVM(ctx context.Context, binary, kernel string) bool {
 	for {
 		select {
 		case <-done:
-			return out.contains("Linux version")
+			return strings.Contains(out.String(), "Linux version")
 		case <-tick.C:
-			if out.contains("Linux version") {
+			if strings.Contains(out.String(), "Linux version") {
 				cmd.Process.Kill()
 				<-done
 				return true
@@ -71,22 +73,4 @@ func probeKVM(ctx context.Context, binary, kernel string) bool {
 			return false
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) contains(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Contains(l.b.Bytes(), []byte(s))
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // shell is an interactive session over the Go client whose output is
@@ -19,7 +21,7 @@ type shell struct {
 	c   *gossh.Client
 	s   *gossh.Session
 	in  io.WriteCloser
-	out *lockedBuffer
+	out *syncbuf.Buffer
 }
 
 func openShell(t testing.TB, addr, user, pw string) *shell {
@@ -35,7 +37,7 @@ func openShell(t testing.TB, addr, user, pw string) *shell {
 	if err := s.RequestPty("vt100", 24, 80, nil); err != nil {
 		t.Fatal(err)
 	}
-	sh := &shell{c: c, s: s, out: &lockedBuffer{}}
+	sh := &shell{c: c, s: s, out: &syncbuf.Buffer{}}
 	sh.in, _ = s.StdinPipe()
 	s.Stdout, s.Stderr = sh.out, sh.out
 	if err := s.Shell(); err != nil {
@@ -50,10 +52,8 @@ func (sh *shell) until(t testing.TB, mark int, want string) {
 	t.Helper()
 	from := mark
 	waitFor(t, func() bool {
-		sh.out.mu.Lock()
-		defer sh.out.mu.Unlock()
-		b := sh.out.b.Bytes()
-		if bytes.Contains(b[min(from, len(b)):], []byte(want)) {
+		b := sh.out.String()
+		if strings.Contains(b[min(from, len(b)):], want) {
 			return true
 		}
 		from = max(mark, len(b)-len(want))
@@ -62,9 +62,7 @@ func (sh *shell) until(t testing.TB, mark int, want string) {
 }
 
 func (sh *shell) mark() int {
-	sh.out.mu.Lock()
-	defer sh.out.mu.Unlock()
-	return sh.out.b.Len()
+	return sh.out.Len()
 }
 
 func TestBadInputOverSSH(t *testing.T) {

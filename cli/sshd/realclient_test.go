@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/erxos/erx/cli"
+	"github.com/erxos/erx/internal/syncbuf"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -152,7 +153,7 @@ func TestOpenSSHExpect(t *testing.T) {
 	if err := os.WriteFile(file, []byte(script.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	cmd := exec.Command(expectBin, "-f", file)
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if testing.Verbose() {
@@ -183,29 +184,11 @@ func TestOpenSSHExpect(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // sshClient is one running OpenSSH interactive client.
 type sshClient struct {
 	cmd  *exec.Cmd
 	in   *os.File
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	done chan error
 }
 
@@ -215,7 +198,7 @@ func startOpenSSH(t testing.TB, bin string, args []string) *sshClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &sshClient{cmd: exec.Command(bin, args...), in: w, out: &lockedBuffer{}, done: make(chan error, 1)}
+	c := &sshClient{cmd: exec.Command(bin, args...), in: w, out: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = r, c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

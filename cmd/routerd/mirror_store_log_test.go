@@ -7,33 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/erxos/erx/cli"
 	"github.com/erxos/erx/firmware/flash"
+	"github.com/erxos/erx/internal/syncbuf"
 	"github.com/erxos/erx/mirror"
 )
-
-// lockedBuffer is a console the log handler may write from its own
-// goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestMirrorStoreErrorsOnlyInSecureLog: routerd starting on a secure store
 // that is corrupt, or restores only in part, writes nothing about it to
@@ -64,7 +45,7 @@ func TestMirrorStoreErrorsOnlyInSecureLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			console := &lockedBuffer{}
+			console := &syncbuf.Buffer{} // the log handler writes from its own goroutines
 			r, logs := newTestRouter(t, store, console)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -6,7 +6,6 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/erxos/erx/aaa/local"
 	"github.com/erxos/erx/internal/netns"
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // Addresses of the management network between the router and the client
@@ -56,7 +56,7 @@ type Lab struct {
 
 	routerd *exec.Cmd
 	done    chan struct{}
-	console syncBuffer
+	console syncbuf.Buffer
 }
 
 // Run runs a command and fails the test with its output if it fails.
@@ -276,24 +276,6 @@ func routerdBinary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return buildPath
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Cleanup removes the routerd binary built for this process; call it from

@@ -27,6 +27,7 @@ import (
 
 	"github.com/erxos/erx/aaa/radiustest"
 	"github.com/erxos/erx/internal/netns"
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // InNetns runs f on an OS thread switched into network namespace ns;
@@ -74,7 +75,7 @@ type Capture struct {
 	t      testing.TB
 	File   string
 	cmd    *exec.Cmd
-	stderr syncBuffer
+	stderr syncbuf.Buffer
 	done   chan struct{}
 	once   sync.Once
 }

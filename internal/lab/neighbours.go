@@ -22,6 +22,7 @@ import (
 
 	"github.com/erxos/erx/internal/ethtool"
 	"github.com/erxos/erx/internal/netns"
+	"github.com/erxos/erx/internal/syncbuf"
 )
 
 // Neighbour gives neighbour i's eth0 the address cidr and a default route
@@ -71,7 +72,7 @@ func TSO(ns, dev string) (bool, error) {
 type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  syncBuffer
+	out  syncbuf.Buffer
 }
 
 // Background starts a command in namespace ns; it is killed (and waited
